@@ -1,0 +1,353 @@
+"""The base stream every Zendesk stream inherits.
+
+It owns the API URL, authentication, headers, the page loop, retries and Retry-After, the error
+policy (fatal / skip the stream) and writing the resume point to state after every page.
+Streams only declare an endpoint, a record key, a schema and a paginator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import random
+import time
+import typing as t
+from functools import cached_property
+from urllib.parse import urlsplit
+
+import requests
+from singer_sdk import RESTStream, StreamSchema
+from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+from tap_zendesk import __version__
+from tap_zendesk.auth import authenticator_for
+from tap_zendesk.errors import (
+    AuthenticationFailed,
+    RateLimited,
+    StreamForbidden,
+    TransientError,
+    UnexpectedResponse,
+    ZendeskError,
+    zendesk_error_text,
+)
+from tap_zendesk.pagination import CursorExport, CursorPages, Paginator, Record, TimeExport
+from tap_zendesk.schemas import SCHEMAS
+from tap_zendesk.settings import Settings
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+# Zendesk refuses an export start_time within the last minute (422).
+EXPORT_SAFETY_SECONDS = 61
+# 429s are Zendesk pacing us, not failing: keep waiting this long in total per request.
+MAX_RATE_LIMIT_WAIT_SECONDS = 3600.0
+FALLBACK_RETRY_AFTER_SECONDS = 60.0
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 60.0
+
+_TRANSIENT = (
+    TransientError,
+    ConnectionResetError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+class ZendeskStream(RESTStream[dict[str, t.Any]]):
+    """A Zendesk Support endpoint read page by page."""
+
+    schema = StreamSchema(SCHEMAS)
+    primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
+    records_key: t.ClassVar[str]
+    # Said in the warning when Zendesk answers 403 for this stream.
+    forbidden_hint: t.ClassVar[str] = "the user's role or the account's plan lacks access"
+    allow_redirects = False
+    _LOG_REQUEST_METRIC_URLS = False
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The validated config."""
+        return Settings.from_config(self.config)
+
+    @property
+    def url_base(self) -> str:
+        """`https://<account>/api/v2`."""
+        return self.settings.api_url
+
+    @cached_property
+    def authenticator(self) -> requests.auth.AuthBase:
+        """The credential of the configured auth_method."""
+        return authenticator_for(self.settings)
+
+    @cached_property
+    def user_agent(self) -> str:
+        """Names this tap and its version unless the user chose one."""
+        return self.settings.user_agent or f"tap-zendesk-upsert/{__version__}"
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """Headers of every request."""
+        return {"Accept": "application/json", "User-Agent": self.user_agent}
+
+    @property
+    def timeout(self) -> float:  # type: ignore[override]
+        """Seconds to wait for a response before retrying."""
+        return self.settings.request_timeout
+
+    # Paging ------------------------------------------------------------------------------
+
+    def new_paginator(self, context: Context | None) -> Paginator:
+        """The paginator of this endpoint; list endpoints use cursor pagination."""
+        return CursorPages(self.records_key)
+
+    def get_new_paginator(self) -> None:
+        """Unused: `request_records` drives a `Paginator` that sees the parsed page."""
+        return
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """GET the endpoint with the paginator's query."""
+        return HTTPRequest(
+            url=self.get_url(page.stream_context),
+            method="GET",
+            headers=self.http_headers,
+            params=dict(page.next_page_token or {}),
+        )
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[Record]:
+        """Records of one response (the page loop itself uses the paginator)."""
+        return self.new_paginator(None).records(self.decode(response))
+
+    def request_records(self, context: Context | None) -> t.Iterable[Record]:
+        """Read every page; save the resume point after each one is fully emitted.
+
+        Code after a page's last `yield` runs only once the SDK has written that record (and
+        its children), so the bookmark never passes a record that has not been emitted.
+        """
+        paginator = self.new_paginator(context)
+        try:
+            with self.get_http_request_counter() as counter:
+                counter.with_context(context)
+                while not paginator.finished:
+                    body = self.fetch(paginator.params(), context)
+                    counter.increment()
+                    try:
+                        records = paginator.records(body)
+                        paginator.advance(body)
+                    except UnexpectedResponse as exc:
+                        msg = f"{self.name}: unexpected response from {self.path}: {exc}"
+                        raise UnexpectedResponse(msg) from exc
+                    yield from records
+                    self.save_bookmark(context, paginator.bookmark())
+        except StreamForbidden as exc:
+            self.logger.warning("Skipping stream '%s': %s", self.name, exc)
+
+    def save_bookmark(self, context: Context | None, bookmark: dict[str, t.Any]) -> None:
+        """Store the paginator's resume point and emit STATE."""
+        if not bookmark:
+            return
+        self.get_context_state(context).update(bookmark)
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    # Requests, retries and the error policy ------------------------------------------------
+
+    def fetch(self, params: dict[str, t.Any], context: Context | None) -> t.Any:  # noqa: ANN401
+        """One page's parsed JSON, retried through 429s and transient failures."""
+        request = self.get_http_request(
+            page=PageContext(stream_context=context, next_page_token=params)
+        )
+        prepared = self.build_prepared_request(
+            method=request.method,
+            url=request.url,
+            params=request.encode_params(),
+            headers=request.headers,
+        )
+        failures = 0
+        rate_limited_for = 0.0
+        while True:
+            try:
+                return self.decode(self._request(prepared, context))
+            except RateLimited as exc:
+                rate_limited_for += exc.wait
+                if rate_limited_for > MAX_RATE_LIMIT_WAIT_SECONDS:
+                    msg = (
+                        f"{self.name}: Zendesk kept answering 429 Too Many Requests on "
+                        f"{self.path} for {rate_limited_for / 60:.0f} minutes; "
+                        "try again later or lower the load on the account"
+                    )
+                    raise ZendeskError(msg) from exc
+                self.logger.warning(
+                    "%s: rate limited on %s, waiting %.1fs as Zendesk asked",
+                    self.name,
+                    self.path,
+                    exc.wait,
+                )
+                time.sleep(exc.wait)
+            except _TRANSIENT as exc:
+                failures += 1
+                reason = _describe(exc)
+                if failures > self.settings.max_retries:
+                    msg = (
+                        f"{self.name}: {self.path} still failing after {failures} attempts "
+                        f"({reason}); check Zendesk's status or raise max_retries"
+                    )
+                    raise ZendeskError(msg) from exc
+                delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
+                delay *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+                self.logger.warning(
+                    "%s: %s (attempt %d of %d), retrying in %.1fs",
+                    self.name,
+                    reason,
+                    failures,
+                    self.settings.max_retries + 1,
+                    delay,
+                )
+                time.sleep(delay)
+
+    def decode(self, response: requests.Response) -> t.Any:  # noqa: ANN401
+        """Parse a 2xx body once; a cut or non-JSON body is transient and retried."""
+        try:
+            return json.loads(response.content)
+        except ValueError as exc:
+            kind = response.headers.get("Content-Type", "unknown content type")
+            msg = f"unreadable response body ({len(response.content)} bytes of {kind})"
+            raise TransientError(msg) from exc
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Map Zendesk's statuses to: wait, retry, skip this stream, or stop with a reason."""
+        status = response.status_code
+        if status < 300:
+            return
+        where = f"{self.settings.base_url}{urlsplit(response.url).path}"
+        if status == 429:
+            raise RateLimited(retry_after(response), self.path)
+        if status >= 500:
+            msg = f"{status} {response.reason} from Zendesk"
+            raise TransientError(msg)
+        if 300 <= status < 400:
+            target = urlsplit(response.headers.get("Location", ""))
+            msg = (
+                f"{self.name}: Zendesk redirected {where} to {target.scheme}://{target.netloc}; "
+                "set url to the address your Zendesk account is served from"
+            )
+            raise ZendeskError(msg)
+        text = zendesk_error_text(response)
+        if status == 401:
+            who = self.settings.email or "the OAuth token"
+            msg = (
+                f"authentication failed for {who} at {self.settings.base_url}: check "
+                f"auth_method and the credential ({text})"
+            )
+            raise AuthenticationFailed(msg)
+        if status == 403:
+            msg = f"Zendesk answered 403 Forbidden for {self.path} ({text}): {self.forbidden_hint}"
+            raise StreamForbidden(msg)
+        if status == 404 and "json" not in response.headers.get("Content-Type", ""):
+            msg = (
+                f"nothing answers at {where} (404 Not Found): check that url is your Zendesk "
+                "address, e.g. https://acme.zendesk.com"
+            )
+            raise ZendeskError(msg)
+        msg = f"{self.name}: Zendesk answered {status} {response.reason} for {self.path}: {text}"
+        raise ZendeskError(msg)
+
+
+class IncrementalExportStream(ZendeskStream):
+    """An incremental export endpoint, resumable from the bookmark of its last page."""
+
+    is_sorted = True
+    # Re-reading the page in flight after a kill repeats values just below the bookmark.
+    check_sorted = False
+    forbidden_hint = "incremental exports need a Zendesk admin user"
+    export_style: t.ClassVar[type[CursorExport | TimeExport]] = CursorExport
+
+    def export_start_time(self, context: Context | None) -> int:
+        """The later of start date and bookmark, never within Zendesk's last minute."""
+        start = self.settings.start_epoch
+        bookmark = self.get_context_state(context).get("replication_key_value")
+        if bookmark is not None:
+            start = max(start, to_epoch(bookmark))
+        return min(start, int(time.time()) - EXPORT_SAFETY_SECONDS)
+
+    def record_timestamp(self, record: Record) -> int:
+        """The second the export files a record under: its replication key."""
+        return to_epoch(record[self.replication_key])
+
+    def new_paginator(self, context: Context | None) -> Paginator:
+        """Resume from the saved cursor or end_time, else from the start time."""
+        state = self.get_context_state(context)
+        if self.export_style is CursorExport:
+            cursor = state.get("cursor")
+            if cursor is not None and not isinstance(cursor, str):
+                msg = f"state for {self.name} has a cursor that is not a string: remove it"
+                raise ZendeskError(msg)
+            return CursorExport(
+                self.records_key,
+                start_time=self.export_start_time(context),
+                cursor=cursor,
+                page_size=self.settings.page_size,
+            )
+        end_time, seen = state.get("end_time"), state.get("boundary_ids", [])
+        if end_time is not None and (not isinstance(end_time, int) or not isinstance(seen, list)):
+            msg = f"state for {self.name} has a malformed end_time/boundary_ids: remove them"
+            raise ZendeskError(msg)
+        return TimeExport(
+            self.records_key,
+            start_time=end_time if end_time is not None else self.export_start_time(context),
+            page_size=self.settings.page_size,
+            timestamp_of=self.record_timestamp,
+            seen_at_start=seen if end_time is not None else (),
+        )
+
+
+def to_epoch(value: int | str | dt.datetime) -> int:
+    """Unix seconds from an epoch, an ISO-8601 string or a datetime."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return int(value.timestamp())
+
+
+def retry_after(response: requests.Response) -> float:
+    """Seconds Zendesk asks us to wait: Retry-After, else the rate-limit reset headers, else 60."""
+    headers = response.headers
+    value = headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None and when.tzinfo is not None:
+            return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    for name in ("ratelimit-reset", "rate-limit-reset"):
+        reset = headers.get(name, "").strip()
+        if reset.isdigit():
+            return float(reset)
+    for name, value in headers.items():
+        if name.lower().startswith(("zendesk-ratelimit-", "zendesk-rate-limit-")):
+            fields = dict(part.strip().partition("=")[::2] for part in value.split(";"))
+            if fields.get("remaining") == "0" and fields.get("resets", "").isdigit():
+                return float(fields["resets"])
+    return FALLBACK_RETRY_AFTER_SECONDS
+
+
+def _describe(exc: BaseException) -> str:
+    """A short, secret-free reason for a transient failure."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "no response within request_timeout"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection broke in the middle of the response"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "the connection failed or was closed"
+    if isinstance(exc, ConnectionResetError):
+        return "the connection was reset"
+    return str(exc) or type(exc).__name__
+

@@ -1,0 +1,77 @@
+"""What can go wrong talking to Zendesk, as exceptions whose message is the line a user reads.
+
+Every exception here carries a message that says what happened and what to fix, and never a
+credential. The CLI prints that one line (the traceback only at DEBUG level) and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import requests
+
+
+class ZendeskError(Exception):
+    """A failure the user can act on; ``str(error)`` is the one line to show them."""
+
+
+class AuthenticationFailed(ZendeskError):
+    """Zendesk rejected the credential (401)."""
+
+
+class StreamForbidden(ZendeskError):
+    """Zendesk refused one endpoint (403): the stream is skipped, the sync goes on."""
+
+
+class RateLimited(Exception):
+    """A 429: wait ``wait`` seconds and ask again. Never shown to users as a failure."""
+
+    def __init__(self, wait: float, path: str) -> None:
+        super().__init__(f"rate limited on {path}; retry in {wait:g}s")
+        self.wait = wait
+        self.path = path
+
+
+class TransientError(Exception):
+    """A failure worth retrying with backoff: 5xx, a broken or unreadable body."""
+
+
+_TAGS = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"\s+")
+
+
+def zendesk_error_text(response: requests.Response, limit: int = 300) -> str:
+    """Zendesk's own explanation from an error body, in any of its shapes, on one line."""
+    text = response.text or ""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        parts = _error_parts(body)
+        if parts:
+            text = ": ".join(parts)
+    text = _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text or response.reason or "no details"
+
+
+def _error_parts(body: dict) -> list[str]:
+    """Zendesk error bodies: {error, description}, {error: {title, message}}, {errors: [...]}."""
+    error = body.get("error")
+    if isinstance(error, dict):
+        return [str(v) for k in ("title", "message") if (v := error.get(k))]
+    if isinstance(body.get("errors"), list):
+        return [
+            ": ".join(str(e[k]) for k in ("code", "title", "detail") if isinstance(e, dict) and e.get(k))
+            for e in body["errors"]
+        ]
+    return [
+        str(v) for k in ("error", "description", "error_description") if (v := body.get(k))
+    ]
+
+
+class UnexpectedResponse(ZendeskError):
+    """A 200 whose JSON does not have the shape the endpoint documents."""

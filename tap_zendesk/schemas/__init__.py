@@ -1,0 +1,36 @@
+"""Stream schemas kept as JSON data, one file per stream.
+
+Fragments that several streams share (via, photo, custom field values, ...) live once in
+`shared/` and are referenced as ``{"$ref": "shared/<name>.json"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from importlib import resources
+
+from singer_sdk import SchemaDirectory
+from singer_sdk.singerlib.schema import resolve_schema_references
+
+_ROOT = resources.files(__name__)
+
+
+class ZendeskSchemas(SchemaDirectory):
+    """A schema directory whose files may reference the shared fragments."""
+
+    def __init__(self) -> None:
+        super().__init__(_ROOT)
+        self._shared = {
+            f"shared/{entry.name}": json.loads(entry.read_text(encoding="utf-8"))
+            for entry in _ROOT.joinpath("shared").iterdir()
+            if entry.name.endswith(".json")
+        }
+
+    def fetch_schema(self, key: str) -> dict[str, t.Any]:
+        """Read `<key>.json` and inline every shared fragment it references."""
+        schema = super().fetch_schema(key)
+        return resolve_schema_references(schema, refs=self._shared)
+
+
+SCHEMAS = ZendeskSchemas()

@@ -1,0 +1,14 @@
+"""Organizations."""
+
+from tap_zendesk.client import IncrementalExportStream
+from tap_zendesk.pagination import TimeExport
+
+
+class OrganizationsStream(IncrementalExportStream):
+    """Every organization, from the time-based export (Zendesk has no cursor export for them)."""
+
+    name = "organizations"
+    path = "/incremental/organizations.json"
+    records_key = "organizations"
+    replication_key = "updated_at"
+    export_style = TimeExport

@@ -1,0 +1,152 @@
+"""TapZendesk: the settings it accepts and the streams it offers."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_zendesk import DISTRIBUTION
+from tap_zendesk.errors import ZendeskError
+from tap_zendesk.settings import AUTH_METHODS, MAX_PAGE_SIZE, Settings
+from tap_zendesk.streams import STREAMS
+
+
+class TapZendesk(Tap):
+    """Singer tap for Zendesk Support: incremental, resumable and paced to Zendesk's limits."""
+
+    name = "tap-zendesk"
+    package_name = DISTRIBUTION
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "url",
+            th.StringType,
+            title="Zendesk URL",
+            description=(
+                "Your Zendesk address: `acme`, `acme.zendesk.com`, `https://acme.zendesk.com` "
+                "or a host-mapped `https://support.acme.com` (a trailing `/api/v2` is fine). "
+                "Plain http is accepted only for loopback hosts."
+            ),
+            examples=["https://acme.zendesk.com"],
+        ),
+        th.Property(
+            "subdomain",
+            th.StringType,
+            title="Subdomain (alias of url)",
+            description="Accepted in place of `url`, for configs moved from other Zendesk taps.",
+        ),
+        th.Property(
+            "email",
+            th.StringType,
+            title="User name",
+            description="Email address of the Zendesk user (needed for api_token and password).",
+        ),
+        th.Property(
+            "auth_method",
+            th.StringType,
+            default="api_token",
+            allowed_values=list(AUTH_METHODS),
+            title="Authentication method",
+            description="`api_token` (default), `password` or `oauth`.",
+        ),
+        th.Property(
+            "api_token",
+            th.StringType,
+            secret=True,
+            title="API token",
+            description="Zendesk API token, sent as HTTP Basic `{email}/token:{api_token}`.",
+        ),
+        th.Property(
+            "password",
+            th.StringType,
+            secret=True,
+            title="Password",
+            description="The user's password, when password access is enabled for the API.",
+        ),
+        th.Property(
+            "oauth_token",
+            th.StringType,
+            secret=True,
+            title="OAuth access token",
+            description="Sent as `Authorization: Bearer` when auth_method is `oauth`.",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            title="Start date",
+            description=(
+                "Extract records changed on or after this date or date-time (UTC unless an "
+                "offset is given). Set this or `days_back`."
+            ),
+        ),
+        th.Property(
+            "days_back",
+            th.IntegerType,
+            title="Days back",
+            description=(
+                "Start N days back, counted in UTC from the start of that day: 0 = today, "
+                "1 = yesterday. Set this or `start_date`."
+            ),
+        ),
+        th.Property(
+            "page_size",
+            th.IntegerType,
+            default=MAX_PAGE_SIZE,
+            title="Export page size",
+            description=f"Records per incremental export page (1 to {MAX_PAGE_SIZE}).",
+        ),
+        th.Property(
+            "request_timeout",
+            th.NumberType,
+            default=300,
+            title="Request timeout",
+            description="Seconds to wait for one response before retrying it.",
+        ),
+        th.Property(
+            "max_retries",
+            th.IntegerType,
+            default=8,
+            title="Maximum retries",
+            description=(
+                "Retries of a request failing with 5xx, a timeout, a dropped connection or a "
+                "broken body. 429 responses are waited out and do not count."
+            ),
+        ),
+        th.Property(
+            "user_agent",
+            th.StringType,
+            title="User agent",
+            description="User-Agent header; defaults to this tap's name and version.",
+        ),
+    ).to_dict()
+
+    def discover_streams(self) -> list[Stream]:
+        """Every stream this tap offers."""
+        return [stream_class(tap=self) for stream_class in STREAMS]
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Our own checks come first: they name the field and say what to put there.
+        try:
+            Settings.from_config(self.config)
+        except ConfigValidationError as exc:
+            if raise_errors:
+                raise
+            return exc.errors
+        return super()._validate_config(raise_errors=raise_errors)
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+        """Run the CLI; a Zendesk failure ends it with one line and exit code 1."""
+        try:
+            super().invoke(*args, **kwargs)
+        except ZendeskError as exc:
+            cls.logger.debug("Traceback of the failure below", exc_info=True)
+            cls.logger.error("%s", exc)  # noqa: TRY400 - the traceback is only for DEBUG
+            raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    TapZendesk.cli()

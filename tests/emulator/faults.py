@@ -1,0 +1,135 @@
+"""Fault injection: decide which request gets which failure.
+
+This module only chooses; the server renders the failure. Choosing never touches export state,
+so a client that retries the same URL after a fault gets the very page it missed.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+KINDS = (
+    "429",
+    "429_no_retry_after",
+    "500",
+    "502",
+    "503",
+    "504",
+    "drop",
+    "truncate",
+    "short_body",
+    "slow",
+)
+DEFAULT_SLOW_SECONDS = 5.0
+
+
+@dataclass(slots=True)
+class FaultRule:
+    """Scripted fault: the next ``count`` requests whose path starts with ``path_prefix``."""
+
+    path_prefix: str = "/api/v2/"
+    kind: str = "500"
+    count: int = 1
+    slow_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {KINDS}")
+        if self.count < 1:
+            raise ValueError(f"count must be >= 1, got {self.count}")
+        if not self.path_prefix.startswith("/"):
+            raise ValueError(f"path_prefix must start with '/', got {self.path_prefix!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A fault chosen for one request."""
+
+    kind: str
+    slow_seconds: float
+    scripted: bool
+
+
+class FaultInjector:
+    """Scripted rules first (FIFO), then seeded random faults at ``fault_rate``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        self.fault_rate = 0.0
+        # Everything but "slow": random slowness would make every randomised run crawl.
+        self.fault_kinds: tuple[str, ...] = tuple(k for k in KINDS if k != "slow")
+        self.fault_seed: int | None = None
+        self.slow_seconds = DEFAULT_SLOW_SECONDS
+        self._rng = random.Random(None)
+
+    def add(self, rules: Iterable[FaultRule]) -> int:
+        """Queue rules behind the ones already waiting; return how many are pending."""
+        with self._lock:
+            self._rules.extend(rules)
+            return len(self._rules)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def pending(self) -> list[dict[str, object]]:
+        """Rules still waiting, for the admin endpoint."""
+        with self._lock:
+            return [
+                {
+                    "path_prefix": r.path_prefix,
+                    "kind": r.kind,
+                    "count": r.count,
+                    "slow_seconds": r.slow_seconds,
+                }
+                for r in self._rules
+            ]
+
+    def configure(
+        self,
+        *,
+        fault_rate: float | None = None,
+        fault_kinds: Iterable[str] | None = None,
+        fault_seed: int | None = None,
+        reseed: bool = False,
+        slow_seconds: float | None = None,
+    ) -> None:
+        """Set random-fault parameters; ``reseed`` applies ``fault_seed`` (None = unseeded)."""
+        with self._lock:
+            if fault_rate is not None:
+                if not 0.0 <= float(fault_rate) <= 1.0:
+                    raise ValueError(f"fault_rate must be within 0..1, got {fault_rate!r}")
+                self.fault_rate = float(fault_rate)
+            if fault_kinds is not None:
+                kinds = tuple(fault_kinds)
+                unknown = [k for k in kinds if k not in KINDS]
+                if unknown or not kinds:
+                    raise ValueError(f"fault_kinds must be a non-empty subset of {KINDS}")
+                self.fault_kinds = kinds
+            if reseed:
+                self.fault_seed = fault_seed
+                self._rng = random.Random(fault_seed)
+            if slow_seconds is not None:
+                if float(slow_seconds) < 0:
+                    raise ValueError("slow_seconds must be >= 0")
+                self.slow_seconds = float(slow_seconds)
+
+    def pick(self, path: str) -> Fault | None:
+        """Consume and return the fault for a request to ``path``, if any."""
+        # A prefix written with ".json" should still hit a request sent without the suffix.
+        alt = path if path.endswith(".json") else path + ".json"
+        with self._lock:
+            for index, rule in enumerate(self._rules):
+                if path.startswith(rule.path_prefix) or alt.startswith(rule.path_prefix):
+                    rule.count -= 1
+                    if rule.count <= 0:
+                        del self._rules[index]
+                    slow = self.slow_seconds if rule.slow_seconds is None else rule.slow_seconds
+                    return Fault(rule.kind, slow, scripted=True)
+            if self.fault_rate > 0.0 and self._rng.random() < self.fault_rate:
+                return Fault(self._rng.choice(self.fault_kinds), self.slow_seconds, False)
+        return None
