@@ -154,7 +154,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
 
     # Requests, retries and the error policy ------------------------------------------------
 
-    def fetch(self, params: dict[str, t.Any], context: Context | None) -> t.Any:  # noqa: ANN401
+    def fetch(self, params: dict[str, t.Any], context: Context | None) -> t.Any:
         """One page's parsed JSON, retried through 429s and transient failures."""
         request = self.get_http_request(
             page=PageContext(stream_context=context, next_page_token=params)
@@ -196,7 +196,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                     )
                     raise ZendeskError(msg) from exc
                 delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
-                delay *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+                delay *= random.uniform(0.5, 1.0)  # jitter: spread retries of parallel runs
                 self.logger.warning(
                     "%s: %s (attempt %d of %d), retrying in %.1fs",
                     self.name,
@@ -207,7 +207,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 )
                 time.sleep(delay)
 
-    def decode(self, response: requests.Response) -> t.Any:  # noqa: ANN401
+    def decode(self, response: requests.Response) -> t.Any:
         """Parse a 2xx body once; a cut or non-JSON body is transient and retried."""
         try:
             return json.loads(response.content)
@@ -350,4 +350,3 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, ConnectionResetError):
         return "the connection was reset"
     return str(exc) or type(exc).__name__
-

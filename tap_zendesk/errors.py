@@ -65,12 +65,12 @@ def _error_parts(body: dict) -> list[str]:
         return [str(v) for k in ("title", "message") if (v := error.get(k))]
     if isinstance(body.get("errors"), list):
         return [
-            ": ".join(str(e[k]) for k in ("code", "title", "detail") if isinstance(e, dict) and e.get(k))
+            ": ".join(
+                str(e[k]) for k in ("code", "title", "detail") if isinstance(e, dict) and e.get(k)
+            )
             for e in body["errors"]
         ]
-    return [
-        str(v) for k in ("error", "description", "error_description") if (v := body.get(k))
-    ]
+    return [str(v) for k in ("error", "description", "error_description") if (v := body.get(k))]
 
 
 class UnexpectedResponse(ZendeskError):

@@ -32,7 +32,7 @@ class Paginator(abc.ABC):
     def advance(self, body: dict[str, t.Any]) -> None:
         """Move past a page; raise `UnexpectedResponse` rather than loop or guess."""
 
-    def records(self, body: t.Any) -> list[Record]:  # noqa: ANN401
+    def records(self, body: t.Any) -> list[Record]:
         """The page's records, checked to be a list of objects."""
         items = body.get(self.records_key) if isinstance(body, dict) else None
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -130,7 +130,7 @@ class TimeExport(Paginator):
         """The next `start_time`."""
         return {"start_time": self.start_time, "per_page": self.page_size, **self.extra_params}
 
-    def records(self, body: t.Any) -> list[Record]:  # noqa: ANN401
+    def records(self, body: t.Any) -> list[Record]:
         """The page without the items already emitted at the boundary second."""
         second, seen = self._boundary
         return [

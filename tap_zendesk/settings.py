@@ -59,7 +59,7 @@ class Settings:
         problems: list[str] = []
         now = now or dt.datetime.now(dt.UTC)
 
-        def attempt(parse: t.Callable[[], t.Any]) -> t.Any:  # noqa: ANN401
+        def attempt(parse: t.Callable[[], t.Any]) -> t.Any:
             try:
                 return parse()
             except ValueError as exc:
@@ -224,9 +224,7 @@ def _start(config: t.Mapping[str, t.Any], now: dt.datetime) -> dt.datetime:
     return start
 
 
-def _integer(
-    config: t.Mapping[str, t.Any], field: str, default: int, low: int, high: int
-) -> int:
+def _integer(config: t.Mapping[str, t.Any], field: str, default: int, low: int, high: int) -> int:
     value = config.get(field)
     if value is None:
         return default

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
+import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
@@ -138,13 +139,24 @@ class TapZendesk(Tap):
         return super()._validate_config(raise_errors=raise_errors)
 
     @classmethod
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """Read --config files; one that is not JSON is a usage error, not a traceback."""
+        try:
+            return super().cb_config(ctx, param, value)
+        except ValueError as exc:
+            reason = getattr(exc, "msg", str(exc))
+            where = f"line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+            msg = f"the config file is not valid JSON ({reason} at {where}): fix or recreate it"
+            raise click.BadParameter(msg, ctx=ctx, param=param) from None
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the CLI; a Zendesk failure ends it with one line and exit code 1."""
         try:
             super().invoke(*args, **kwargs)
         except ZendeskError as exc:
             cls.logger.debug("Traceback of the failure below", exc_info=True)
-            cls.logger.error("%s", exc)  # noqa: TRY400 - the traceback is only for DEBUG
+            cls.logger.error("%s", exc)  # the traceback went to DEBUG above
             raise SystemExit(1) from None
 
 

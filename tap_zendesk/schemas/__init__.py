@@ -6,6 +6,7 @@ Fragments that several streams share (via, photo, custom field values, ...) live
 
 from __future__ import annotations
 
+import copy
 import json
 import typing as t
 from importlib import resources
@@ -30,7 +31,8 @@ class ZendeskSchemas(SchemaDirectory):
     def fetch_schema(self, key: str) -> dict[str, t.Any]:
         """Read `<key>.json` and inline every shared fragment it references."""
         schema = super().fetch_schema(key)
-        return resolve_schema_references(schema, refs=self._shared)
+        # The resolver edits fragments in place; each stream gets its own copy.
+        return resolve_schema_references(schema, refs=copy.deepcopy(self._shared))
 
 
 SCHEMAS = ZendeskSchemas()

@@ -1,0 +1,26 @@
+"""Local emulator of the Zendesk Support API's incremental exports, for tests and benchmarks.
+
+Behaviour follows the recorded traffic summarised in the shared API notes (auth §2, incremental
+exports §4, rate limits §6, errors §7, objects §8), embedded here so a fresh clone is enough:
+
+- cursor exports ``/api/v2/incremental/{tickets,users}/cursor.json`` and time-based exports
+  ``/api/v2/incremental/{tickets,users,organizations}.json`` with Zendesk's paging quirks;
+- Basic token, Basic password (switchable) and Bearer auth with Zendesk's 401/403/404 bodies;
+- account and incremental-export rate limits in scaled windows, with real-second headers;
+- scripted and random faults (429s, 5xx, dropped or truncated responses, slowness);
+- admin endpoints under ``/__emulator/`` so a subprocess emulator can be driven over HTTP.
+
+Usage::
+
+    with Emulator(tickets=300, seed=7) as emu:
+        creds = emu.credentials
+        requests.get(f"{emu.url}/api/v2/incremental/tickets/cursor.json",
+                     params={"start_time": 0},
+                     auth=(f"{creds['email']}/token", creds["api_token"]))
+"""
+
+from .dataset import Dataset
+from .faults import FaultRule
+from .server import Emulator
+
+__all__ = ["Dataset", "Emulator", "FaultRule"]

@@ -99,24 +99,17 @@ class FaultInjector:
         slow_seconds: float | None = None,
     ) -> None:
         """Set random-fault parameters; ``reseed`` applies ``fault_seed`` (None = unseeded)."""
+        rate, kinds, slow = check_settings(fault_rate, fault_kinds, slow_seconds)
         with self._lock:
-            if fault_rate is not None:
-                if not 0.0 <= float(fault_rate) <= 1.0:
-                    raise ValueError(f"fault_rate must be within 0..1, got {fault_rate!r}")
-                self.fault_rate = float(fault_rate)
-            if fault_kinds is not None:
-                kinds = tuple(fault_kinds)
-                unknown = [k for k in kinds if k not in KINDS]
-                if unknown or not kinds:
-                    raise ValueError(f"fault_kinds must be a non-empty subset of {KINDS}")
+            if rate is not None:
+                self.fault_rate = rate
+            if kinds is not None:
                 self.fault_kinds = kinds
+            if slow is not None:
+                self.slow_seconds = slow
             if reseed:
                 self.fault_seed = fault_seed
                 self._rng = random.Random(fault_seed)
-            if slow_seconds is not None:
-                if float(slow_seconds) < 0:
-                    raise ValueError("slow_seconds must be >= 0")
-                self.slow_seconds = float(slow_seconds)
 
     def pick(self, path: str) -> Fault | None:
         """Consume and return the fault for a request to ``path``, if any."""
@@ -133,3 +126,27 @@ class FaultInjector:
             if self.fault_rate > 0.0 and self._rng.random() < self.fault_rate:
                 return Fault(self._rng.choice(self.fault_kinds), self.slow_seconds, False)
         return None
+
+
+def check_settings(
+    fault_rate: float | None = None,
+    fault_kinds: Iterable[str] | None = None,
+    slow_seconds: float | None = None,
+) -> tuple[float | None, tuple[str, ...] | None, float | None]:
+    """Validate random-fault settings without applying them (None = leave unchanged)."""
+    rate = kinds = slow = None
+    if fault_rate is not None:
+        rate = float(fault_rate)
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault_rate must be within 0..1, got {fault_rate!r}")
+    if fault_kinds is not None:
+        if isinstance(fault_kinds, str):
+            raise ValueError("fault_kinds must be a list of kinds, not a string")
+        kinds = tuple(fault_kinds)
+        if not kinds or any(k not in KINDS for k in kinds):
+            raise ValueError(f"fault_kinds must be a non-empty subset of {KINDS}")
+    if slow_seconds is not None:
+        slow = float(slow_seconds)
+        if slow < 0:
+            raise ValueError("slow_seconds must be >= 0")
+    return rate, kinds, slow

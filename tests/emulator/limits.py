@@ -48,9 +48,9 @@ class RateLimiter:
     ) -> None:
         self._lock = threading.Lock()
         self._clock = clock
-        self._time_scale = _check_scale(time_scale)
-        self._account_limit = _check_limit(account_limit, "account_limit")
-        self._export_limit = _check_limit(export_limit, "export_limit")
+        self._time_scale = check_time_scale(time_scale)
+        self._account_limit = check_limit(account_limit, "account_limit")
+        self._export_limit = check_limit(export_limit, "export_limit")
         self._origin = clock()
         self._window = 0
         self._account_used = 0
@@ -78,15 +78,15 @@ class RateLimiter:
         """Change limits at runtime; a new ``time_scale`` starts a fresh window."""
         with self._lock:
             if time_scale is not _UNSET:
-                self._time_scale = _check_scale(time_scale)
+                self._time_scale = check_time_scale(time_scale)
                 self._origin = self._clock()
                 self._window = 0
                 self._account_used = 0
                 self._export_used = 0
             if account_limit is not _UNSET:
-                self._account_limit = _check_limit(account_limit, "account_limit")
+                self._account_limit = check_limit(account_limit, "account_limit")
             if export_limit is not _UNSET:
-                self._export_limit = _check_limit(export_limit, "export_limit")
+                self._export_limit = check_limit(export_limit, "export_limit")
 
     def admit(self, export: bool, consume: bool = True) -> Verdict:
         """Decide one request; ``consume=False`` only looks (used for faults and auth errors)."""
@@ -136,18 +136,23 @@ class RateLimiter:
         if export and self._export_limit is not None:
             left = max(0, self._export_limit - self._export_used)
             headers.append(
-                (EXPORT_BUCKET_HEADER, f"total={self._export_limit}; remaining={left}; resets={reset}")
+                (
+                    EXPORT_BUCKET_HEADER,
+                    f"total={self._export_limit}; remaining={left}; resets={reset}",
+                )
             )
         return headers
 
 
-def _check_scale(value: object) -> float:
+def check_time_scale(value: object) -> float:
+    """Validate a window length; shared with Emulator.configure's validate-first pass."""
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ValueError(f"time_scale must be a positive number, got {value!r}")
     return float(value)
 
 
-def _check_limit(value: object, name: str) -> int | None:
+def check_limit(value: object, name: str) -> int | None:
+    """Validate a per-window budget; None means unlimited."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -1,0 +1,726 @@
+"""The HTTP side of the emulator: routing, auth, error bodies, faults and admin endpoints.
+
+Everything answered under ``/api/v2`` imitates Zendesk (API-NOTES §2, §4, §6, §7); everything
+under ``/__emulator`` is test control and needs no auth. Responses are written in one
+``sendall`` with TCP_NODELAY so keep-alive clients never wait on Nagle/delayed-ACK stalls,
+which would otherwise dominate a benchmark of many small pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import secrets
+import socket
+import socketserver
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from contextlib import suppress
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .dataset import ADMIN_EMAIL, KINDS, Dataset
+from .exports import (
+    DEFAULT_PER_PAGE,
+    InvalidCursorError,
+    clamp_per_page,
+    decode_cursor,
+    encode_cursor,
+    start_position,
+)
+from .faults import Fault, FaultInjector, FaultRule, check_settings
+from .limits import RateLimiter, check_limit, check_time_scale
+
+log = logging.getLogger(__name__)
+
+JSON_TYPE = "application/json; charset=utf-8"
+HTML_TYPE = "text/html; charset=utf-8"
+TEXT_TYPE = "text/plain; charset=utf-8"
+
+# (kind, style) per canonical path; ".json" is optional on the wire (API-NOTES §1).
+ROUTES = {
+    "/api/v2/incremental/tickets/cursor": ("tickets", "cursor"),
+    "/api/v2/incremental/users/cursor": ("users", "cursor"),
+    "/api/v2/incremental/tickets": ("tickets", "time"),
+    "/api/v2/incremental/users": ("users", "time"),
+    "/api/v2/incremental/organizations": ("organizations", "time"),
+}
+
+CONFIG_KEYS = (
+    "account_limit",
+    "export_limit",
+    "time_scale",
+    "password_enabled",
+    "forbidden_paths",
+    "stuck_end_time",
+    "fault_rate",
+    "fault_kinds",
+    "fault_seed",
+    "slow_seconds",
+)
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_ACCOUNT_429 = b"Number of allowed API requests per minute exceeded"
+_EXPORT_429 = {
+    "error": "APIRateLimitExceeded",
+    "description": "Number of allowed incremental export API requests per minute exceeded",
+}
+_BASIC_401 = {"error": "Couldn't authenticate you"}
+_BEARER_401 = {
+    "error": "invalid_token",
+    "error_description": (
+        "The access token provided is expired, revoked, malformed or invalid for other reasons."
+    ),
+}
+_FORBIDDEN = {
+    "error": {
+        "title": "Forbidden",
+        "message": (
+            "You do not have access to this page. Please contact the account owner of this help"
+            " desk for further help."
+        ),
+    }
+}
+_NOT_FOUND = {"error": "InvalidEndpoint", "description": "Not found"}
+# Assumption: Zendesk's body for an undecodable incremental cursor is not recorded; this
+# mirrors the InvalidValue style the incremental endpoints use for bad start_time values.
+_BAD_CURSOR = {"error": "InvalidCursor", "description": "Invalid cursor"}
+_GATEWAY_TITLES = {
+    500: "500 Internal Server Error",
+    502: "502 Bad Gateway",
+    503: "503 Service Unavailable",
+    504: "504 Gateway Time-out",
+}
+_HTML_404 = (
+    b"<!DOCTYPE html><html><head><title>The page you were looking for doesn't exist"
+    b" (404)</title></head><body><h1>404 Not Found</h1><p>The page you were looking for"
+    b" doesn't exist.</p></body></html>"
+)
+
+
+class Response(NamedTuple):
+    """A complete response, built before any byte is written so faults can reshape it."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def json_response(
+    status: int, payload: Any, headers: list[tuple[str, str]] | None = None
+) -> Response:
+    body = _ENCODER.encode(payload).encode()
+    return Response(status, [("Content-Type", JSON_TYPE), *(headers or [])], body)
+
+
+def _invalid(
+    description: str, status: int = 400, headers: list[tuple[str, str]] | None = None
+) -> Response:
+    return json_response(status, {"error": "InvalidValue", "description": description}, headers)
+
+
+def _html(status: int, body: bytes) -> Response:
+    return Response(status, [("Content-Type", HTML_TYPE)], body)
+
+
+def _alt(path: str) -> str:
+    """The same path with ".json", so prefixes match whichever form the client sent."""
+    return path if path.endswith(".json") else path + ".json"
+
+
+def _canonical(path: str) -> str:
+    path = path[:-5] if path.endswith(".json") else path
+    return path.rstrip("/") or "/"
+
+
+class _Stats:
+    """Counters for assertions such as "the client retried exactly twice"."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._paths: Counter[str] = Counter()
+            self._statuses: Counter[str] = Counter()
+            self._throttled: Counter[str] = Counter()
+            self._faults: Counter[str] = Counter()
+
+    def request(self, path: str) -> None:
+        with self._lock:
+            self._paths[path] += 1
+
+    def response(self, status: int) -> None:
+        with self._lock:
+            self._statuses[str(status)] += 1
+
+    def throttled(self, bucket: str) -> None:
+        with self._lock:
+            self._throttled[bucket] += 1
+
+    def fault(self, kind: str) -> None:
+        with self._lock:
+            self._faults[kind] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "total_requests": sum(self._paths.values()),
+                "requests_by_path": dict(self._paths),
+                "responses_by_status": dict(self._statuses),
+                "rate_limited": {"account": 0, "export": 0, **self._throttled},
+                "rate_limited_total": sum(self._throttled.values()),
+                "faults_by_kind": dict(self._faults),
+                "faults_total": sum(self._faults.values()),
+            }
+
+
+class Emulator:
+    """A local Zendesk Support API for tests: in-process, on 127.0.0.1, one port per instance.
+
+    See the package docstring for the behaviours; ``configure`` changes them at runtime.
+    """
+
+    def __init__(
+        self,
+        tickets: int = 300,
+        users: int = 80,
+        organizations: int = 30,
+        seed: int = 7,
+        time_scale: float = 60.0,
+        account_limit: int | None = None,
+        export_limit: int | None = None,
+        password_enabled: bool = True,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.dataset = Dataset(tickets=tickets, users=users, organizations=organizations, seed=seed)
+        self.limiter = RateLimiter(time_scale, account_limit, export_limit)
+        self.faults = FaultInjector()
+        self.password_enabled = bool(password_enabled)
+        self.forbidden_paths: tuple[str, ...] = ()
+        self.stuck_end_time = False
+        self._host = host
+        self._port = port
+        self._url: str | None = None
+        self._credentials = {
+            "email": ADMIN_EMAIL,
+            "api_token": f"emu-tok-{secrets.token_hex(12)}",
+            "password": f"emu-pw-{secrets.token_hex(8)}",
+            "oauth_token": f"emu-oauth-{secrets.token_hex(16)}",
+        }
+        self._stats = _Stats()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> Emulator:
+        """Bind and serve in a daemon thread; idempotent."""
+        if self._server is not None:
+            return self
+        server = _Server((self._host, self._port), self)
+        host, port = server.server_address[:2]
+        self._url = f"http://{host}:{port}"
+        self.dataset.rebase(self._url)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"zendesk-emulator-{port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and cut open keep-alive connections so no thread lingers on them."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._server = self._thread = None
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError("Emulator.start() has not been called")
+        return self._url
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return dict(self._credentials)
+
+    # ----------------------------------------------------------------- control
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "account_limit": self.limiter.account_limit,
+            "export_limit": self.limiter.export_limit,
+            "time_scale": self.limiter.time_scale,
+            "password_enabled": self.password_enabled,
+            "forbidden_paths": list(self.forbidden_paths),
+            "stuck_end_time": self.stuck_end_time,
+            "fault_rate": self.faults.fault_rate,
+            "fault_kinds": list(self.faults.fault_kinds),
+            "fault_seed": self.faults.fault_seed,
+            "slow_seconds": self.faults.slow_seconds,
+        }
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """Change behaviour at runtime (keys in CONFIG_KEYS); returns the resulting config.
+
+        Everything is validated before anything is applied, so a bad call changes nothing.
+        """
+        unknown = sorted(set(changes) - set(CONFIG_KEYS))
+        if unknown:
+            raise TypeError(f"unknown configure keys {unknown}; expected some of {CONFIG_KEYS}")
+        limits = {
+            k: changes[k] for k in ("account_limit", "export_limit", "time_scale") if k in changes
+        }
+        if "time_scale" in limits:
+            check_time_scale(limits["time_scale"])
+        for name in ("account_limit", "export_limit"):
+            if name in limits:
+                check_limit(limits[name], name)
+        forbidden = changes.get("forbidden_paths", self.forbidden_paths)
+        if isinstance(forbidden, str) or not all(
+            isinstance(p, str) and p.startswith("/") for p in forbidden
+        ):
+            raise ValueError("forbidden_paths must be a list of path prefixes starting with '/'")
+        fault_changes = {
+            k: changes[k] for k in ("fault_rate", "fault_kinds", "slow_seconds") if k in changes
+        }
+        check_settings(**fault_changes)
+        seed = changes.get("fault_seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"fault_seed must be an integer or None, got {seed!r}")
+
+        self.limiter.configure(**limits)
+        self.faults.configure(**fault_changes, fault_seed=seed, reseed="fault_seed" in changes)
+        if "password_enabled" in changes:
+            self.password_enabled = bool(changes["password_enabled"])
+        if "stuck_end_time" in changes:
+            self.stuck_end_time = bool(changes["stuck_end_time"])
+        self.forbidden_paths = tuple(forbidden)
+        return self.config
+
+    def add_faults(self, *rules: FaultRule) -> int:
+        """Queue scripted faults (FIFO across rules); returns the number of pending rules."""
+        return self.faults.add(rules)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def mutate(self, **counts: int) -> dict[str, Any]:
+        """Change data at a fresh timestamp; see :meth:`Dataset.mutate`."""
+        return self.dataset.mutate(**counts)
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self._stats.snapshot()
+
+    def reset_stats(self) -> None:
+        self._stats.reset()
+
+    # ----------------------------------------------------------------- /api/v2
+
+    def api_response(
+        self, method: str, path: str, query: Mapping[str, str], auth: str | None, consume: bool
+    ) -> Response:
+        """Answer one API request; ``consume=False`` for fault replays (no budget spent)."""
+        canonical = _canonical(path)
+        route = ROUTES.get(canonical)
+        export = route is not None or canonical.startswith("/api/v2/incremental/")
+        denied = self._authenticate(auth)
+        if denied is not None:
+            headers = self.limiter.admit(export, consume=False).headers
+            return denied._replace(headers=denied.headers + headers)
+        alt = _alt(path)
+        if any(path.startswith(p) or alt.startswith(p) for p in self.forbidden_paths):
+            return json_response(403, _FORBIDDEN, self.limiter.admit(export, False).headers)
+        if route is None or method != "GET":
+            return json_response(404, _NOT_FOUND, self.limiter.admit(export, False).headers)
+        verdict = self.limiter.admit(export, consume)
+        if not verdict.allowed:
+            self._stats.throttled(verdict.bucket or "account")
+            headers = [*verdict.headers, ("Retry-After", str(verdict.retry_after))]
+            if verdict.bucket == "export":
+                return json_response(429, _EXPORT_429, headers)
+            return Response(429, [("Content-Type", TEXT_TYPE), *headers], _ACCOUNT_429)
+        kind, style = route
+        if style == "cursor":
+            return self._cursor_export(kind, canonical, query, verdict.headers)
+        return self._time_export(kind, canonical, query, verdict.headers)
+
+    def _authenticate(self, header: str | None) -> Response | None:
+        """None when the credentials are good, else the 401 Zendesk sends (API-NOTES §2)."""
+        scheme, _, value = (header or "").strip().partition(" ")
+        creds = self._credentials
+        if scheme.lower() == "bearer":
+            if hmac.compare_digest(value.strip().encode(), creds["oauth_token"].encode()):
+                return None
+            return json_response(401, _BEARER_401)
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                decoded = ""
+            user, sep, secret = decoded.partition(":")
+            user = user.lower()
+            if sep and user == f"{creds['email']}/token" and _same(secret, creds["api_token"]):
+                return None
+            if (
+                sep
+                and self.password_enabled
+                and user == creds["email"]
+                and _same(secret, creds["password"])
+            ):
+                return None
+        return json_response(401, _BASIC_401, [("WWW-Authenticate", 'Basic realm="Web Password"')])
+
+    def _start_time(
+        self, query: Mapping[str, str], now: int, headers: list[tuple[str, str]]
+    ) -> int | Response:
+        """Validate ``start_time`` the way the incremental endpoints do (API-NOTES §4.2)."""
+        raw = query.get("start_time")
+        if raw is None:
+            return _invalid("start_time is required", headers=headers)
+        try:
+            start_time = int(raw)
+        except ValueError:
+            # Assumption: a non-integer start_time is reported like other invalid values.
+            return _invalid("start_time must be an integer (Unix epoch seconds)", headers=headers)
+        if start_time > now:
+            return _invalid("start_time is in the future", headers=headers)
+        if start_time > now - 60:
+            return _invalid(
+                "Too recent start_time. Use a start_time older than 1 minute", 422, headers
+            )
+        return start_time
+
+    @staticmethod
+    def _per_page(query: Mapping[str, str], headers: list[tuple[str, str]]) -> int | Response:
+        raw = query.get("per_page")
+        if raw is None:
+            return DEFAULT_PER_PAGE
+        try:
+            return clamp_per_page(int(raw))
+        except ValueError:
+            # Assumption: not recorded; an integer is required as for start_time.
+            return _invalid("per_page must be an integer", headers=headers)
+
+    def _cursor_export(
+        self, kind: str, canonical: str, query: Mapping[str, str], headers: list[tuple[str, str]]
+    ) -> Response:
+        now = self.dataset.now()
+        per_page = self._per_page(query, headers)
+        if isinstance(per_page, Response):
+            return per_page
+        if "cursor" in query:
+            try:
+                after = decode_cursor(query["cursor"])
+            except InvalidCursorError:
+                return json_response(400, _BAD_CURSOR, headers)
+        else:
+            start_time = self._start_time(query, now, headers)
+            if isinstance(start_time, Response):
+                return start_time
+            after = start_position(start_time)
+        exclude = kind == "tickets" and query.get("exclude_deleted", "").lower() in ("true", "1")
+        page = self.dataset.cursor_page(kind, after, per_page, exclude_deleted=exclude, now=now)
+        cursor = encode_cursor(*page.after)
+        params = {"cursor": cursor}
+        if "per_page" in query:
+            params["per_page"] = str(per_page)
+        if kind == "tickets" and "exclude_deleted" in query:
+            params["exclude_deleted"] = query["exclude_deleted"]
+        # Sorted like Rails' to_query, which is the order seen in recorded URLs.
+        after_url = f"{self.url}{canonical}.json?{urlencode(sorted(params.items()))}"
+        meta = {
+            "after_url": after_url,
+            "before_url": None,
+            "after_cursor": cursor,
+            "before_cursor": None,
+            "end_of_stream": page.end_of_stream,
+        }
+        return self._page_response(kind, page.items, meta, headers)
+
+    def _time_export(
+        self, kind: str, canonical: str, query: Mapping[str, str], headers: list[tuple[str, str]]
+    ) -> Response:
+        now = self.dataset.now()
+        per_page = self._per_page(query, headers)
+        if isinstance(per_page, Response):
+            return per_page
+        start_time = self._start_time(query, now, headers)
+        if isinstance(start_time, Response):
+            return start_time
+        page = self.dataset.time_page(
+            kind, start_time, per_page, stuck=self.stuck_end_time, now=now
+        )
+        params = {"start_time": str(page.end_time)}
+        if "per_page" in query:
+            params["per_page"] = str(per_page)
+        # next_page is never null, not even at end_of_stream (API-NOTES §4.3).
+        next_page = f"{self.url}{canonical}.json?{urlencode(sorted(params.items()))}"
+        count, eos, end_time = len(page.items), page.end_of_stream, page.end_time
+        if kind == "users":
+            # Recorded users pages put next_page first; tickets and organizations put it later.
+            meta = {
+                "next_page": next_page,
+                "count": count,
+                "end_of_stream": eos,
+                "end_time": end_time,
+            }
+        else:
+            meta = {
+                "count": count,
+                "end_of_stream": eos,
+                "next_page": next_page,
+                "end_time": end_time,
+            }
+        return self._page_response(kind, page.items, meta, headers)
+
+    @staticmethod
+    def _page_response(
+        kind: str, items: list[bytes], meta: dict[str, Any], headers: list[tuple[str, str]]
+    ) -> Response:
+        # Items are already JSON: splice them in rather than decode and re-encode 1000 objects.
+        tail = _ENCODER.encode(meta).encode()
+        body = b"".join((b'{"', kind.encode(), b'":[', b",".join(items), b"],", tail[1:]))
+        return Response(200, [("Content-Type", JSON_TYPE), *headers], body)
+
+    def fault_response(self, fault: Fault, path: str) -> Response:
+        """The canned part of a fault (429s and gateway errors)."""
+        export = _canonical(path).startswith("/api/v2/incremental/")
+        headers = [
+            (k, "1" if k == "ratelimit-reset" else v)
+            for k, v in self.limiter.admit(export, consume=False).headers
+        ]
+        if fault.kind == "429":
+            return Response(
+                429, [("Content-Type", TEXT_TYPE), *headers, ("Retry-After", "1")], _ACCOUNT_429
+            )
+        if fault.kind == "429_no_retry_after":
+            return Response(429, [("Content-Type", TEXT_TYPE), *headers], _ACCOUNT_429)
+        status = int(fault.kind)
+        title = _GATEWAY_TITLES[status].encode()
+        return _html(status, b"<html><body><h1>" + title + b"</h1></body></html>")
+
+    # ----------------------------------------------------------------- /__emulator
+
+    def admin_response(
+        self, method: str, name: str, query: Mapping[str, str], body: bytes
+    ) -> Response:
+        """Test-control endpoints; JSON in and out, no auth."""
+        try:
+            payload = json.loads(body) if body.strip() else {}
+            if name == "configure" and method == "POST":
+                return json_response(200, self.configure(**_object(payload)))
+            if name == "configure" and method == "GET":
+                return json_response(200, self.config)
+            if name == "faults" and method == "POST":
+                items = payload.get("rules", []) if isinstance(payload, dict) else payload
+                if not isinstance(items, list):
+                    raise ValueError("expected a list of fault rules")
+                rules = [FaultRule(**_object(item)) for item in items]
+                self.add_faults(*rules)
+                return json_response(200, {"pending": self.faults.pending()})
+            if name == "faults" and method == "GET":
+                return json_response(200, {"pending": self.faults.pending()})
+            if name == "faults" and method == "DELETE":
+                self.clear_faults()
+                return json_response(200, {"pending": []})
+            if name == "mutate" and method == "POST":
+                return json_response(200, self.mutate(**_object(payload)))
+            if name == "stats" and method == "GET":
+                return json_response(200, self.stats)
+            if name == "reset_stats" and method == "POST":
+                self.reset_stats()
+                return json_response(200, self.stats)
+            if name == "credentials" and method == "GET":
+                return json_response(200, {**self.credentials, "url": self.url})
+            if name == "truth" and method == "GET":
+                return json_response(200, self._truth(query))
+        except (TypeError, ValueError, KeyError) as exc:
+            return json_response(400, {"error": "BadAdminRequest", "description": str(exc)})
+        return json_response(404, {"error": "UnknownAdminEndpoint", "description": name})
+
+    def _truth(self, query: Mapping[str, str]) -> dict[str, Any]:
+        kind = query.get("kind", "tickets")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}")
+        exclude = query.get("exclude_deleted", "").lower() in ("true", "1")
+        pairs = self.dataset.truth(kind, exclude_deleted=exclude)
+        return {
+            "kind": kind,
+            "count": len(pairs),
+            "max_ts": max((ts for _, ts in pairs), default=None),
+            "items": [{"id": i, "ts": ts} for i, ts in pairs],
+        }
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _object(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise ValueError("expected a JSON object")
+    return payload
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "zendesk-emulator"
+    sys_version = ""
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, fmt: str, *args: object) -> None:
+        """Silent: per-request logging would flood test output and slow benchmarks."""
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _dispatch(self) -> None:
+        emulator = self.server.emulator
+        try:
+            body = self._read_body()
+            split = urlsplit(self.path)
+            path = split.path
+            query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+            if path.startswith("/__emulator/"):
+                name = path[len("/__emulator/") :].strip("/")
+                self._send(emulator.admin_response(self.command, name, query, body))
+            elif path == "/api/v2" or path.startswith("/api/v2/"):
+                self._api(emulator, path, query)
+            else:
+                self._send(_html(404, _HTML_404))
+        except Exception:
+            log.exception("emulator failed on %s %s", self.command, self.path)
+            self.close_connection = True
+            with suppress(OSError):
+                self._send(json_response(500, {"error": "EmulatorError"}))
+
+    def _read_body(self) -> bytes:
+        # Always drain the body so the next request on a keep-alive connection parses cleanly.
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _api(self, emulator: Emulator, path: str, query: dict[str, str]) -> None:
+        stats = emulator._stats
+        stats.request(path)
+        auth = self.headers.get("Authorization")
+        fault = emulator.faults.pick(path)
+        if fault is None:
+            response = emulator.api_response(self.command, path, query, auth, consume=True)
+            stats.response(response.status)
+            self._send(response)
+            return
+        stats.fault(fault.kind)
+        if fault.kind == "drop":
+            # No status line at all: the client sees the connection die mid-request.
+            self.close_connection = True
+            with suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault.kind == "slow":
+            time.sleep(fault.slow_seconds)
+        if fault.kind in ("slow", "truncate", "short_body"):
+            # Replays consume no budget: a retried request must find the same state.
+            response = emulator.api_response(self.command, path, query, auth, consume=False)
+        else:
+            response = emulator.fault_response(fault, path)
+        stats.response(response.status)
+        if fault.kind == "truncate":
+            self._send(response._replace(body=response.body[: len(response.body) // 2]))
+        elif fault.kind == "short_body":
+            self._send(response, send_bytes=len(response.body) // 2)
+            self.close_connection = True
+        else:
+            self._send(response)
+
+    def _send(self, response: Response, send_bytes: int | None = None) -> None:
+        """Write status, headers and body in one call; ``send_bytes`` cuts the body short."""
+        status, headers, body = response
+        lines = [
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+            f"Date: {self.date_time_string()}",
+            f"Server: {self.server_version}",
+            "x-zendesk-api-version: v2",
+        ]
+        lines.extend(f"{k}: {v}" for k, v in headers)
+        lines.append(f"Content-Length: {len(body)}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        payload = body if send_bytes is None else body[:send_bytes]
+        self.wfile.write(head + payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls getfqdn(), a reverse DNS lookup that can take seconds
+        # in sandboxes; the name is never used here.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.discard(request)
+
+    def close_connections(self) -> None:
+        """Wake handler threads blocked on idle keep-alive sockets so they exit."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)

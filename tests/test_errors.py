@@ -1,0 +1,142 @@
+"""Every failure ends in one line that says what to fix, or in a retry that loses nothing."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+
+from tests.conftest import STREAMS, assert_no_secrets, config_for
+from tests.emulator import FaultRule
+
+TICKETS_EXPORT = "/api/v2/incremental/tickets/cursor.json"
+
+
+def _complete(run, emulator) -> None:
+    assert run.returncode == 0, run.stderr
+    for stream in STREAMS:
+        ids = run.ids(stream)
+        assert sorted(ids) == sorted(emulator.dataset.ids(stream)), stream
+
+
+def test_wrong_api_token_stops_with_one_line_naming_the_user_and_account(emulator, run_tap):
+    run = run_tap(config_for(emulator, api_token="not-the-token"))
+
+    assert run.returncode == 1
+    assert run.error_lines[-1].endswith(
+        f"authentication failed for {emulator.credentials['email']} at {emulator.url}: "
+        "check auth_method and the credential (Couldn't authenticate you)"
+    )
+    assert "Traceback" not in run.stderr
+    assert "not-the-token" not in run.stderr + run.stdout
+    assert_no_secrets(run, emulator)
+
+
+def test_a_forbidden_stream_is_skipped_with_a_warning_and_the_rest_syncs(emulator, run_tap):
+    emulator.configure(forbidden_paths=["/api/v2/incremental/tickets"])
+
+    run = run_tap(config_for(emulator))
+
+    assert run.returncode == 0, run.stderr
+    assert run.ids("tickets") == []
+    warning = next(line for line in run.stderr.splitlines() if "Skipping stream 'tickets'" in line)
+    assert "403 Forbidden" in warning
+    assert "admin" in warning
+    assert sorted(run.ids("users")) == sorted(emulator.dataset.ids("users"))
+    assert sorted(run.ids("organizations")) == sorted(emulator.dataset.ids("organizations"))
+    assert_no_secrets(run, emulator)
+
+
+class _NotZendesk(http.server.BaseHTTPRequestHandler):
+    """Some other web server: 404 pages in HTML for everything."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body><h1>Page not found</h1></body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def not_zendesk():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotZendesk)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_url_that_is_not_zendesk_stops_with_one_line(emulator, not_zendesk, run_tap):
+    run = run_tap(config_for(emulator, url=not_zendesk))
+
+    assert run.returncode == 1
+    assert run.error_lines[-1].endswith(
+        f"nothing answers at {not_zendesk}/api/v2/incremental/organizations.json "
+        "(404 Not Found): check that url is your Zendesk address, e.g. https://acme.zendesk.com"
+    )
+    assert "Traceback" not in run.stderr
+
+
+def test_429_waits_retry_after_then_continues_without_loss(emulator, run_tap):
+    emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="429", count=2))
+
+    run = run_tap(config_for(emulator, page_size=50))
+
+    _complete(run, emulator)
+    waits = [line for line in run.stderr.splitlines() if "rate limited on" in line]
+    assert len(waits) == 2
+    assert all("waiting 1.0s as Zendesk asked" in line for line in waits)
+    assert_no_secrets(run, emulator)
+
+
+@pytest.mark.parametrize("kind", ["500", "502", "503", "504", "drop", "truncate", "short_body"])
+def test_transient_failures_are_retried_without_loss(emulator, run_tap, kind):
+    emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind=kind, count=2))
+
+    run = run_tap(config_for(emulator, page_size=50))
+
+    _complete(run, emulator)
+    retries = [line for line in run.stderr.splitlines() if "retrying in" in line]
+    assert len(retries) == 2
+    assert_no_secrets(run, emulator)
+
+
+def test_a_failure_that_outlasts_max_retries_stops_with_one_line(emulator, run_tap):
+    emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="503", count=10))
+
+    run = run_tap(config_for(emulator, max_retries=1))
+
+    assert run.returncode == 1
+    assert run.error_lines[-1].endswith(
+        "tickets: /incremental/tickets/cursor.json still failing after 2 attempts "
+        "(503 Service Unavailable from Zendesk); check Zendesk's status or raise max_retries"
+    )
+    assert "Traceback" not in run.stderr
+    assert_no_secrets(run, emulator)
+
+
+def test_a_slow_response_beyond_request_timeout_is_retried(emulator, run_tap):
+    emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="slow", count=1))
+
+    run = run_tap(config_for(emulator, request_timeout=1))
+
+    _complete(run, emulator)
+    assert "no response within request_timeout" in run.stderr
+
+
+def test_an_export_whose_end_time_stops_moving_fails_instead_of_looping(emulator, run_tap):
+    emulator.configure(stuck_end_time=True)
+
+    run = run_tap(config_for(emulator, page_size=5), timeout=60)
+
+    assert run.returncode == 1
+    assert (
+        "organizations: unexpected response from /incremental/organizations.json"
+        in (run.error_lines[-1])
+    )
+    assert "stopping instead of reading the same page forever" in run.error_lines[-1]
