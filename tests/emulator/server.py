@@ -309,7 +309,10 @@ class Emulator:
         for name in ("account_limit", "export_limit"):
             if name in limits:
                 check_limit(limits[name], name)
-        forbidden = changes.get("forbidden_paths", self.forbidden_paths)
+        for flag in ("password_enabled", "stuck_end_time"):
+            if flag in changes and not isinstance(changes[flag], bool):
+                raise ValueError(f"{flag} must be true or false, got {changes[flag]!r}")
+        forbidden = changes.get("forbidden_paths", self.forbidden_paths) or ()
         if isinstance(forbidden, str) or not all(
             isinstance(p, str) and p.startswith("/") for p in forbidden
         ):
@@ -338,9 +341,28 @@ class Emulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
-    def mutate(self, **counts: int) -> dict[str, Any]:
-        """Change data at a fresh timestamp; see :meth:`Dataset.mutate`."""
-        return self.dataset.mutate(**counts)
+    def mutate(
+        self,
+        update_tickets: int = 0,
+        create_tickets: int = 0,
+        delete_tickets: int = 0,
+        system_update_tickets: int = 0,
+        update_users: int = 0,
+        create_users: int = 0,
+        update_organizations: int = 0,
+        create_organizations: int = 0,
+    ) -> dict[str, Any]:
+        """Change data at one fresh timestamp; see :meth:`Dataset.mutate` for the rules."""
+        return self.dataset.mutate(
+            update_tickets=update_tickets,
+            create_tickets=create_tickets,
+            delete_tickets=delete_tickets,
+            system_update_tickets=system_update_tickets,
+            update_users=update_users,
+            create_users=create_users,
+            update_organizations=update_organizations,
+            create_organizations=create_organizations,
+        )
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -518,7 +540,11 @@ class Emulator:
         return Response(200, [("Content-Type", JSON_TYPE), *headers], body)
 
     def fault_response(self, fault: Fault, path: str) -> Response:
-        """The canned part of a fault (429s and gateway errors)."""
+        """The canned part of a fault (429s and gateway errors).
+
+        Rate-limit headers are peeked, not consumed, and ``ratelimit-reset`` is pinned to 1 so
+        a client honouring it retries promptly.
+        """
         export = _canonical(path).startswith("/api/v2/incremental/")
         headers = [
             (k, "1" if k == "ratelimit-reset" else v)
@@ -532,7 +558,8 @@ class Emulator:
             return Response(429, [("Content-Type", TEXT_TYPE), *headers], _ACCOUNT_429)
         status = int(fault.kind)
         title = _GATEWAY_TITLES[status].encode()
-        return _html(status, b"<html><body><h1>" + title + b"</h1></body></html>")
+        body = b"<html><body><h1>" + title + b"</h1></body></html>"
+        return Response(status, [("Content-Type", HTML_TYPE), *headers], body)
 
     # ----------------------------------------------------------------- /__emulator
 
