@@ -341,28 +341,9 @@ class Emulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
-    def mutate(
-        self,
-        update_tickets: int = 0,
-        create_tickets: int = 0,
-        delete_tickets: int = 0,
-        system_update_tickets: int = 0,
-        update_users: int = 0,
-        create_users: int = 0,
-        update_organizations: int = 0,
-        create_organizations: int = 0,
-    ) -> dict[str, Any]:
+    def mutate(self, **counts: int) -> dict[str, Any]:
         """Change data at one fresh timestamp; see :meth:`Dataset.mutate` for the rules."""
-        return self.dataset.mutate(
-            update_tickets=update_tickets,
-            create_tickets=create_tickets,
-            delete_tickets=delete_tickets,
-            system_update_tickets=system_update_tickets,
-            update_users=update_users,
-            create_users=create_users,
-            update_organizations=update_organizations,
-            create_organizations=create_organizations,
-        )
+        return self.dataset.mutate(**counts)
 
     @property
     def stats(self) -> dict[str, Any]:
