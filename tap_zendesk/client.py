@@ -11,21 +11,23 @@ import datetime as dt
 import email.utils
 import json
 import random
+import threading
 import time
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from urllib.parse import urlsplit
 
 import requests
-from singer_sdk import RESTStream, StreamSchema
+from singer_sdk import RESTStream, StreamSchema, metrics
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_zendesk import __version__
 from tap_zendesk.auth import authenticator_for
 from tap_zendesk.errors import (
     AuthenticationFailed,
+    ClientError,
     RateLimited,
-    StreamForbidden,
     TransientError,
     UnexpectedResponse,
     ZendeskError,
@@ -33,7 +35,7 @@ from tap_zendesk.errors import (
 )
 from tap_zendesk.pagination import CursorExport, CursorPages, Paginator, Record, TimeExport
 from tap_zendesk.schemas import SCHEMAS
-from tap_zendesk.settings import Settings
+from tap_zendesk.settings import MAX_PARALLEL_REQUESTS, Settings
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -45,6 +47,9 @@ MAX_RATE_LIMIT_WAIT_SECONDS = 3600.0
 FALLBACK_RETRY_AFTER_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
+
+_Item = t.TypeVar("_Item")
+_Result = t.TypeVar("_Result")
 
 _TRANSIENT = (
     TransientError,
@@ -64,8 +69,20 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     records_key: t.ClassVar[str]
     # Said in the warning when Zendesk answers 403 for this stream.
     forbidden_hint: t.ClassVar[str] = "the user's role or the account's plan lacks access"
+    # Statuses that skip this stream with a warning instead of failing the sync.
+    skip_statuses: t.ClassVar[frozenset[int]] = frozenset({403})
     allow_redirects = False
     _LOG_REQUEST_METRIC_URLS = False
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every HTTP attempt counts, per-ticket reads from worker threads included.
+        self._request_counter = metrics.Counter(metrics.Metric.HTTP_REQUEST_COUNT)
+        self._count_lock = threading.Lock()
+        # Room for every worker of a per-ticket fan-out to keep its connection alive.
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=MAX_PARALLEL_REQUESTS)
+        for scheme in ("https://", "http://"):
+            self.requests_session.mount(scheme, adapter)
 
     @cached_property
     def settings(self) -> Settings:
@@ -116,6 +133,10 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             params=dict(page.next_page_token or {}),
         )
 
+    def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
+        """The records a page yields; streams derived from another endpoint override this."""
+        return items
+
     def parse_response(self, response: requests.Response) -> t.Iterable[Record]:
         """Records of one response (the page loop itself uses the paginator)."""
         return self.new_paginator(None).records(self.decode(response))
@@ -128,37 +149,82 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         """
         paginator = self.new_paginator(context)
         try:
-            with self.get_http_request_counter() as counter:
-                counter.with_context(context)
+            with self.get_http_request_counter() as self._request_counter:
+                self._request_counter.with_context(context)
                 while not paginator.finished:
                     body = self.fetch(paginator.params(), context)
-                    counter.increment()
                     try:
                         records = paginator.records(body)
                         paginator.advance(body)
                     except UnexpectedResponse as exc:
                         msg = f"{self.name}: unexpected response from {self.path}: {exc}"
                         raise UnexpectedResponse(msg) from exc
-                    yield from records
-                    self.save_bookmark(context, paginator.bookmark())
-        except StreamForbidden as exc:
+                    yield from self.transform_page(records, context)
+                    self.save_bookmark(context, paginator)
+        except ClientError as exc:
+            if exc.status not in self.skip_statuses:
+                raise
             self.logger.warning("Skipping stream '%s': %s", self.name, exc)
 
-    def save_bookmark(self, context: Context | None, bookmark: dict[str, t.Any]) -> None:
+    def read_all(self, path: str, context: Context, paginator: Paginator) -> list[Record] | None:
+        """Every record of one sub-resource (e.g. one ticket's comments), or None if Zendesk
+        answers 403, 404 or 422 for it: that resource is skipped, with a warning, not the sync.
+        """
+        records: list[Record] = []
+        try:
+            while not paginator.finished:
+                body = self.fetch(paginator.params(), context, path=path)
+                records += paginator.records(body)
+                paginator.advance(body)
+        except ClientError as exc:
+            if exc.status not in {403, 404, 422}:
+                raise
+            self.logger.warning("%s: skipped %s: %s", self.name, path.format(**context), exc)
+            return None
+        except UnexpectedResponse as exc:
+            msg = f"{self.name}: unexpected response from {path.format(**context)}: {exc}"
+            raise UnexpectedResponse(msg) from exc
+        return records
+
+    def save_bookmark(self, context: Context | None, paginator: Paginator) -> None:
         """Store the paginator's resume point and emit STATE."""
+        bookmark = paginator.bookmark()
         if not bookmark:
             return
         self.get_context_state(context).update(bookmark)
         self.state_manager.is_flushed = False
         self._write_state_message()
 
+    def fan_out(
+        self, read: t.Callable[[_Item], _Result], items: t.Iterable[_Item]
+    ) -> t.Iterator[tuple[_Item, _Result]]:
+        """`read` each item on a bounded pool of workers; results come back in item order.
+
+        Each read goes through `fetch`, so retries and 429 waits apply per request. If one
+        read fails for good, the reads not yet started are cancelled.
+        """
+        pool = ThreadPoolExecutor(self.settings.parallel_requests, thread_name_prefix=self.name)
+        try:
+            futures = [(item, pool.submit(read, item)) for item in items]
+            for item, future in futures:
+                yield item, future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     # Requests, retries and the error policy ------------------------------------------------
 
-    def fetch(self, params: dict[str, t.Any], context: Context | None) -> t.Any:
-        """One page's parsed JSON, retried through 429s and transient failures."""
+    def fetch(
+        self, params: dict[str, t.Any], context: Context | None, *, path: str | None = None
+    ) -> t.Any:
+        """One page's parsed JSON, retried through 429s and transient failures.
+
+        `path` (with `{placeholders}` from `context`) reads another endpoint than the stream's.
+        """
         request = self.get_http_request(
             page=PageContext(stream_context=context, next_page_token=params)
         )
+        if path is not None:
+            request.url = self.url_base + path.format(**(context or {}))
         prepared = self.build_prepared_request(
             method=request.method,
             url=request.url,
@@ -168,6 +234,8 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         failures = 0
         rate_limited_for = 0.0
         while True:
+            with self._count_lock:
+                self._request_counter.increment()
             try:
                 return self.decode(self._request(prepared, context))
             except RateLimited as exc:
@@ -242,17 +310,18 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 f"auth_method and the credential ({text})"
             )
             raise AuthenticationFailed(msg)
+        path = urlsplit(response.url).path.removeprefix(urlsplit(self.url_base).path)
         if status == 403:
-            msg = f"Zendesk answered 403 Forbidden for {self.path} ({text}): {self.forbidden_hint}"
-            raise StreamForbidden(msg)
+            msg = f"Zendesk answered 403 Forbidden for {path} ({text}): {self.forbidden_hint}"
+            raise ClientError(msg, status)
         if status == 404 and "json" not in response.headers.get("Content-Type", ""):
             msg = (
                 f"nothing answers at {where} (404 Not Found): check that url is your Zendesk "
                 "address, e.g. https://acme.zendesk.com"
             )
             raise ZendeskError(msg)
-        msg = f"{self.name}: Zendesk answered {status} {response.reason} for {self.path}: {text}"
-        raise ZendeskError(msg)
+        msg = f"{self.name}: Zendesk answered {status} {response.reason} for {path}: {text}"
+        raise ClientError(msg, status)
 
 
 class IncrementalExportStream(ZendeskStream):
@@ -263,6 +332,8 @@ class IncrementalExportStream(ZendeskStream):
     check_sorted = False
     forbidden_hint = "incremental exports need a Zendesk admin user"
     export_style: t.ClassVar[type[CursorExport | TimeExport]] = CursorExport
+    # Fixed query parameters of every export request, e.g. side-loads.
+    export_params: t.ClassVar[dict[str, str]] = {}
 
     def export_start_time(self, context: Context | None) -> int:
         """The later of start date and bookmark, never within Zendesk's last minute."""
@@ -289,6 +360,7 @@ class IncrementalExportStream(ZendeskStream):
                 start_time=self.export_start_time(context),
                 cursor=cursor,
                 page_size=self.settings.page_size,
+                extra_params=self.export_params,
             )
         end_time, seen = state.get("end_time"), state.get("boundary_ids", [])
         if end_time is not None and (not isinstance(end_time, int) or not isinstance(seen, list)):
@@ -300,6 +372,7 @@ class IncrementalExportStream(ZendeskStream):
             page_size=self.settings.page_size,
             timestamp_of=self.record_timestamp,
             seen_at_start=seen if end_time is not None else (),
+            extra_params=self.export_params,
         )
 
 
@@ -312,6 +385,11 @@ def to_epoch(value: int | str | dt.datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return int(value.timestamp())
+
+
+def iso_timestamp(epoch: int) -> str:
+    """Zendesk's timestamp format (second precision, `Z`) for Unix seconds."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def retry_after(response: requests.Response) -> float:

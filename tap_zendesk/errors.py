@@ -20,8 +20,16 @@ class AuthenticationFailed(ZendeskError):
     """Zendesk rejected the credential (401)."""
 
 
-class StreamForbidden(ZendeskError):
-    """Zendesk refused one endpoint (403): the stream is skipped, the sync goes on."""
+class ClientError(ZendeskError):
+    """A 4xx other than 401 and 429: fatal, unless the stream or the caller skips that status.
+
+    Streams skip 403 (and plan-gated ones 404) with a warning; reads of one ticket's children
+    skip 403/404/422 for that ticket alone.
+    """
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class RateLimited(Exception):

@@ -21,6 +21,9 @@ CREDENTIAL_FIELD = {"api_token": "api_token", "password": "password", "oauth": "
 MAX_PAGE_SIZE = 1000
 DEFAULT_REQUEST_TIMEOUT = 300.0
 DEFAULT_MAX_RETRIES = 8
+COMMENTS_SOURCES = ("ticket_events", "per_ticket")
+DEFAULT_PARALLEL_REQUESTS = 8
+MAX_PARALLEL_REQUESTS = 32
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -40,6 +43,8 @@ class Settings:
     request_timeout: float
     max_retries: int
     user_agent: str | None
+    comments_source: str = COMMENTS_SOURCES[0]
+    parallel_requests: int = DEFAULT_PARALLEL_REQUESTS
 
     @property
     def api_url(self) -> str:
@@ -73,6 +78,12 @@ class Settings:
         timeout = attempt(lambda: _timeout(config))
         retries = attempt(lambda: _integer(config, "max_retries", DEFAULT_MAX_RETRIES, 0, 100))
         user_agent = config.get("user_agent") or None
+        comments_source = attempt(lambda: _choice(config, "comments_source", COMMENTS_SOURCES))
+        parallel = attempt(
+            lambda: _integer(
+                config, "parallel_requests", DEFAULT_PARALLEL_REQUESTS, 1, MAX_PARALLEL_REQUESTS
+            )
+        )
         if problems:
             raise ConfigValidationError(problems[0], errors=problems)
         auth_method, email, credential = auth
@@ -86,6 +97,8 @@ class Settings:
             request_timeout=timeout,
             max_retries=retries,
             user_agent=user_agent,
+            comments_source=comments_source,
+            parallel_requests=parallel,
         )
 
 
@@ -161,10 +174,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def _credential(config: t.Mapping[str, t.Any]) -> tuple[str, str | None, str]:
-    method = config.get("auth_method") or "api_token"
-    if method not in AUTH_METHODS:
-        msg = f"auth_method {method!r} is not one of {', '.join(AUTH_METHODS)}"
-        raise ValueError(msg)
+    method = _choice(config, "auth_method", AUTH_METHODS)
     field = CREDENTIAL_FIELD[method]
     credential = config.get(field)
     if not credential:
@@ -230,6 +240,14 @@ def _integer(config: t.Mapping[str, t.Any], field: str, default: int, low: int, 
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         msg = f"{field} must be a whole number from {low} to {high}, not {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _choice(config: t.Mapping[str, t.Any], field: str, choices: tuple[str, ...]) -> str:
+    value = config.get(field) or choices[0]
+    if value not in choices:
+        msg = f"{field} {value!r} is not one of {', '.join(choices)}"
         raise ValueError(msg)
     return value
 

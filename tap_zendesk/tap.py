@@ -11,8 +11,15 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_zendesk import DISTRIBUTION
 from tap_zendesk.errors import ZendeskError
-from tap_zendesk.settings import AUTH_METHODS, MAX_PAGE_SIZE, Settings
-from tap_zendesk.streams import STREAMS
+from tap_zendesk.settings import (
+    AUTH_METHODS,
+    COMMENTS_SOURCES,
+    DEFAULT_PARALLEL_REQUESTS,
+    MAX_PAGE_SIZE,
+    MAX_PARALLEL_REQUESTS,
+    Settings,
+)
+from tap_zendesk.streams import stream_classes
 
 
 class TapZendesk(Tap):
@@ -117,6 +124,28 @@ class TapZendesk(Tap):
             ),
         ),
         th.Property(
+            "comments_source",
+            th.StringType,
+            default=COMMENTS_SOURCES[0],
+            allowed_values=list(COMMENTS_SOURCES),
+            title="Comments source",
+            description=(
+                "`ticket_events` (default): comments in bulk from the ticket events export, "
+                "1000 events per request. `per_ticket`: one `/tickets/{id}/comments.json` read "
+                "per changed ticket, for accounts where the event export is not allowed."
+            ),
+        ),
+        th.Property(
+            "parallel_requests",
+            th.IntegerType,
+            default=DEFAULT_PARALLEL_REQUESTS,
+            title="Parallel requests",
+            description=(
+                "Workers for per-ticket reads (comments in `per_ticket` mode), "
+                f"1 to {MAX_PARALLEL_REQUESTS}."
+            ),
+        ),
+        th.Property(
             "user_agent",
             th.StringType,
             title="User agent",
@@ -126,7 +155,7 @@ class TapZendesk(Tap):
 
     def discover_streams(self) -> list[Stream]:
         """Every stream this tap offers."""
-        return [stream_class(tap=self) for stream_class in STREAMS]
+        return [stream_class(tap=self) for stream_class in stream_classes(self.config)]
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Our own checks come first: they name the field and say what to put there.

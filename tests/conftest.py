@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tap_zendesk.tap import TapZendesk
 from tests.emulator import Emulator
 
 TAP = [sys.executable, "-m", "tap_zendesk"]
@@ -112,6 +113,17 @@ def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
         return TapRun(done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+def catalog_for(config: dict[str, t.Any], streams: t.Iterable[str]) -> dict[str, t.Any]:
+    """The tap's discovered catalog with only `streams` selected."""
+    wanted = set(streams)
+    catalog = TapZendesk(config=config, parse_env_config=False).catalog_dict
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in wanted
+    return catalog
 
 
 def _write(path: Path, content: dict[str, t.Any] | str) -> Path:

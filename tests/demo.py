@@ -17,11 +17,16 @@ from pathlib import Path
 
 from tests.emulator import Emulator
 
-STREAM_PATHS = {
-    "tickets": "/api/v2/incremental/tickets/cursor.json",
-    "users": "/api/v2/incremental/users/cursor.json",
-    "organizations": "/api/v2/incremental/organizations.json",
-}
+
+def requests_per_stream(log: Path) -> dict[str, int]:
+    """Sum the tap's `http_request_count` metrics (logged as deltas) per stream."""
+    counts: dict[str, int] = {}
+    for line in log.read_text().splitlines():
+        if '"metric":"http_request_count"' in line:
+            point = json.loads(line.split("METRIC: ", 1)[1])
+            stream = point["tags"]["stream"]
+            counts[stream] = counts.get(stream, 0) + point["value"]
+    return counts
 
 
 def main() -> int:
@@ -71,23 +76,24 @@ def main() -> int:
             )
             tap_process.wait()
         elapsed = time.perf_counter() - started
-        requests_per_path = emulator.stats["requests_by_path"]
+        total_requests = emulator.stats["total_requests"]
 
     if tap_process.returncode or target_process.returncode:
         print(f"The sync failed; see {workdir}/tap.log", file=sys.stderr)
         return 1
 
     total = 0
-    print(f"\n{'stream':<15}{'records':>10}{'requests':>10}  file")
-    for stream, path in STREAM_PATHS.items():
+    requests = requests_per_stream(workdir / "tap.log")
+    print(f"\n{'stream':<34}{'records':>9}{'requests':>10}  file")
+    for stream in sorted(requests):
         file = output / f"{stream}.jsonl"
         count = sum(1 for _ in file.open()) if file.exists() else 0
         total += count
-        requests = requests_per_path.get(path, 0)
-        print(f"{stream:<15}{count:>10}{requests:>10}  {file}")
+        print(f"{stream:<34}{count:>9}{requests[stream]:>10}  {file}")
     print(
-        f"\n{total} records in {elapsed:.1f} s ({total / elapsed:,.0f} records/s, tap and "
-        f"target together). Final state: {workdir}/state.jsonl; log: {workdir}/tap.log"
+        f"\n{total} records, {total_requests} HTTP requests in {elapsed:.1f} s "
+        f"({total / elapsed:,.0f} records/s, tap and target together).\n"
+        f"Final state: {workdir}/state.jsonl; log: {workdir}/tap.log"
     )
     return 0
 

@@ -1,11 +1,23 @@
 """The stream schemas describe every Zendesk object we have seen, and describe it strictly.
 
-`tests/fixtures/<stream>.json` holds ticket, user and organization objects copied from the
-research samples (recorded zenpy cassettes, go-zendesk fixtures, Airbyte records, and the
-examples in Zendesk's API reference), including the incremental-export items. Each
-fixture is a JSON list of API objects as Zendesk returns them, with one exception: the
-CSRF `authenticity_token` of `/users/me` has been removed, because the tap must never
-extract it.
+`tests/fixtures/<stream>.json` holds, as a JSON list, the records of each stream built from
+the research samples (recorded zenpy cassettes, go-zendesk fixtures, Airbyte records, and
+the examples in Zendesk's API reference), including the incremental-export items. Most
+fixtures are API objects exactly as Zendesk returns them. The exceptions are the records
+the tap itself reshapes:
+
+- users: the CSRF `authenticity_token` of `/users/me` has been removed, because the tap
+  must never extract it.
+- ticket_comments: the recorded comment carries the `ticket_id` of its request URL, as the
+  tap adds it; the export's comment child event has lost `event_type`, `via_reference_id`
+  and `timestamp`, which a comment record does not have.
+- ticket_audits: per-ticket audits as returned, plus ticket_events export items mapped the
+  way the tap maps them (`author_id` = `updater_id`, `metadata` = `{"system": system}`,
+  `events` = `child_events`; `timestamp` and `event_type` dropped). The export's comment
+  child event is put back under its audit (`id` = its `audit_id`).
+- ticket_metric_events: the synthetic apply_group_sla event's policy id "PPP" is an integer.
+- ticket_form_agent_conditions, ticket_form_end_user_conditions: rows flattened by hand
+  from the docs' ticket form example, the only form with conditions.
 
 The schemas are read the way the tap reads them, through `SCHEMAS` (a SchemaDirectory
 that inlines the fragments in `schemas/shared/`).
@@ -28,11 +40,24 @@ from tap_zendesk.schemas import SCHEMAS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-KEY_PROPERTIES = {"tickets": ["id"], "users": ["id"], "organizations": ["id"]}
+CONDITION_KEY = ["ticket_form_id", "parent_field_id", "value", "child_field_id"]
+KEY_PROPERTIES = {
+    "tickets": ["id"],
+    "users": ["id"],
+    "organizations": ["id"],
+    "ticket_comments": ["id"],
+    "ticket_audits": ["id"],
+    "ticket_metric_events": ["id"],
+    "ticket_fields": ["id"],
+    "ticket_forms": ["id"],
+    "ticket_form_agent_conditions": CONDITION_KEY,
+    "ticket_form_end_user_conditions": CONDITION_KEY,
+}
 REPLICATION_KEYS = {
     "tickets": "generated_timestamp",
     "users": "updated_at",
     "organizations": "updated_at",
+    "ticket_metric_events": "time",
 }
 STREAMS = sorted(KEY_PROPERTIES)
 
@@ -45,6 +70,11 @@ Schema = dict[str, Any]
 def resolved_schema(stream: str) -> Schema:
     """The stream's schema with shared fragments inlined (a copy, safe to mutate)."""
     return copy.deepcopy(SCHEMAS.get_schema(stream, key_properties=KEY_PROPERTIES[stream]))
+
+
+def record_key(stream: str, record: dict[str, Any]) -> str:
+    """The record's primary key, for messages."""
+    return ", ".join(f"{key}={record.get(key)!r}" for key in KEY_PROPERTIES[stream])
 
 
 def recorded_objects(stream: str) -> list[dict[str, Any]]:
@@ -163,7 +193,7 @@ def test_recorded_objects_validate(stream: str):
     Draft202012Validator.check_schema(schema)
     validator = Draft202012Validator(schema, format_checker=format_checker())
     problems = [
-        f"id={obj.get('id')} at {error.json_path}: {error.message}"
+        f"{record_key(stream, obj)} at {error.json_path}: {error.message}"
         for obj in recorded_objects(stream)
         for error in validator.iter_errors(obj)
     ]
@@ -208,27 +238,37 @@ def test_arrays_declare_their_items(stream: str):
 
 
 @pytest.mark.parametrize("stream", STREAMS)
-def test_key_property_is_a_non_null_integer(stream: str):
-    """The primary key `id` is a plain 64-bit JSON integer and never null."""
+def test_key_properties_are_never_null(stream: str):
+    """Each key property is a top-level property that never accepts null.
+
+    Ids in the key (`id`, `*_id`) are plain 64-bit JSON integers; the one other key
+    column, a form condition's parent `value`, is a string, boolean or number.
+    """
     schema = resolved_schema(stream)
     assert schema["type"] == "object"
     assert "additionalProperties" not in schema
-    assert schema["properties"]["id"]["type"] == "integer"
+    for key in KEY_PROPERTIES[stream]:
+        prop = schema["properties"][key]
+        if key == "id" or key.endswith("_id"):
+            assert prop["type"] == "integer", key
+        else:
+            assert types_of(prop) == ["string", "boolean", "number"], key
 
 
 @pytest.mark.parametrize("stream", STREAMS)
 def test_every_other_property_is_nullable(stream: str):
-    """Apart from the top-level `id`, every property (at any depth) accepts null."""
+    """Apart from the top-level key properties, every property (at any depth) accepts null."""
     schema = resolved_schema(stream)
+    keys = {f"$.{key}" for key in KEY_PROPERTIES[stream]}
     not_nullable = [
         path
         for path, _, prop in properties_of(schema)
-        if path != "$.id" and "null" not in types_of(prop)
+        if path not in keys and "null" not in types_of(prop)
     ]
     assert not_nullable == []
 
 
-@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("stream", sorted(REPLICATION_KEYS))
 def test_replication_key_is_declared(stream: str):
     """The replication key exists with the type the tap's bookmarks expect."""
     prop = resolved_schema(stream)["properties"][REPLICATION_KEYS[stream]]
@@ -245,10 +285,18 @@ def test_ids_are_integers(stream: str):
     """`id`, `*_id` and `*_ids` are integers (arrays of integers), never strings or floats.
 
     Zendesk ids are 64-bit, so JSON integer it is. Exceptions are ids owned by other
-    systems: `external_id` and Facebook's `facebook_id` are strings, and the
-    any_channel `registered_integration_service_external_id` is too.
+    systems: `external_id` and Facebook's `facebook_id` and `graph_id` are strings, and the
+    any_channel `registered_integration_service_external_id` is too, as is an audit's
+    `metadata.system.message_id` (the email's Message-ID header). An id that some payloads
+    send as a string (an audit event's `macro_id`) is integer or string.
     """
-    foreign = {"external_id", "facebook_id", "registered_integration_service_external_id"}
+    foreign = {
+        "external_id",
+        "facebook_id",
+        "graph_id",
+        "registered_integration_service_external_id",
+        "message_id",
+    }
     wrong = []
     for path, name, prop in properties_of(resolved_schema(stream)):
         if name in foreign:
@@ -291,3 +339,138 @@ def test_users_never_carry_the_csrf_token():
     """`authenticity_token` (only on /users/me) is not part of the users schema or fixtures."""
     assert "authenticity_token" not in resolved_schema("users")["properties"]
     assert all("authenticity_token" not in user for user in recorded_objects("users"))
+
+
+# --- ticket activity: comments, audits, metric events ----------------------------------
+
+
+def test_comments_and_audits_share_their_metadata_and_comment_keys():
+    """Comments and audit events take the comment keys from one place, and comments and
+    audits one metadata shape, so the same comment is typed the same on both streams."""
+    comments = resolved_schema("ticket_comments")["properties"]
+    audits = resolved_schema("ticket_audits")["properties"]
+    events = audits["events"]["items"]["properties"]
+    assert comments["metadata"] == audits["metadata"]
+    for key in ("author_id", "html_body", "plain_body", "attachments", "audit_id", "data"):
+        assert comments[key] == events[key], key
+
+
+def test_audit_via_may_be_the_export_string_or_the_via_object():
+    """An audit's and an event's via accept the export's string and the via object alike."""
+    validator = Draft202012Validator(resolved_schema("ticket_audits"))
+    via_object = {"channel": "rule", "source": {"from": {"id": 7, "title": "t"}, "rel": "trigger"}}
+    for via in ["Web form", via_object, None]:
+        audit = {"id": 1, "via": via, "events": [{"id": 2, "via": via}]}
+        assert validator.is_valid(audit), via
+
+
+def test_audit_event_values_may_be_any_recorded_shape():
+    """value and previous_value accept string, number, boolean, list of strings and null."""
+    validator = Draft202012Validator(resolved_schema("ticket_audits"))
+    for value in ["open", "6130869168922", 123, 7.5, True, ["sample", "support"], None]:
+        event = {"id": 2, "type": "Change", "value": value, "previous_value": value}
+        assert validator.is_valid({"id": 1, "events": [event]}), value
+
+
+def test_audit_events_keep_keys_the_schema_does_not_list():
+    """Unknown event keys (older exports put the changed field as a key) are kept, typed.
+
+    singer-sdk keeps undeclared keys only where `additionalProperties` allows them.
+    """
+    items = resolved_schema("ticket_audits")["properties"]["events"]["items"]
+    extra = items["additionalProperties"]
+    assert types_of(extra) == ["string", "number", "integer", "boolean", "array", "null"]
+    assert extra == items["properties"]["value"]
+    validator = Draft202012Validator(resolved_schema("ticket_audits"))
+    assert validator.is_valid({"id": 1, "events": [{"status": "solved", "tags": ["a"]}]})
+
+
+def test_comment_voice_data_is_typed_but_open():
+    """A VoiceComment's data types its documented keys and keeps any other key."""
+    data = resolved_schema("ticket_comments")["properties"]["data"]
+    assert {"recording_url", "transcription_text", "call_duration", "from", "to"} <= set(
+        data["properties"]
+    )
+    assert types_of(data["additionalProperties"])
+    validator = Draft202012Validator(resolved_schema("ticket_comments"))
+    comment = {
+        "id": 1,
+        "type": "VoiceComment",
+        "data": {"from": "+14156973270", "call_duration": 60, "recording_duration": "7"},
+    }
+    assert validator.is_valid(comment)
+
+
+def test_metric_event_sla_and_group_sla_share_one_shape():
+    """apply_sla's sla and apply_group_sla's group_sla are the same fragment."""
+    properties = resolved_schema("ticket_metric_events")["properties"]
+    assert properties["sla"] == properties["group_sla"]
+    assert set(properties["sla"]["properties"]) == {
+        "target",
+        "target_in_seconds",
+        "business_hours",
+        "policy",
+    }
+
+
+# --- ticket fields and forms -----------------------------------------------------------
+
+
+def test_ticket_field_options_from_the_options_endpoint_validate():
+    """custom_field_options items accept the full option shape of /ticket_fields/{id}/options."""
+    options = [
+        {
+            "id": 10000,
+            "name": "Apples",
+            "position": 0,
+            "raw_name": "Apples",
+            "url": "http://{subdomain}.zendesk.com/api/v2/ticket_fields/1/options/10000.json",
+            "value": "apple",
+        },
+    ]
+    schema = resolved_schema("ticket_fields")
+    field = {"id": 1, "type": "tagger", "custom_field_options": options}
+    assert list(undeclared_keys(field, schema, "$")) == []
+    assert Draft202012Validator(schema).is_valid(field)
+
+
+def test_lookup_field_relationship_filter_validates():
+    """A lookup field's relationship_filter (the docs' request example) is declared and valid."""
+    field = {
+        "id": 1,
+        "type": "lookup",
+        "title": "Success Manager",
+        "relationship_target_type": "zen:user",
+        "relationship_filter": {"all": [{"field": "role", "operator": "is", "value": "Agent"}]},
+    }
+    schema = resolved_schema("ticket_fields")
+    assert list(undeclared_keys(field, schema, "$")) == []
+    assert Draft202012Validator(schema).is_valid(field)
+
+
+def test_form_condition_rows_come_from_the_form_conditions():
+    """The condition streams type their columns as the form's conditions do.
+
+    Each non-key column has the type of the form's condition key it is flattened from,
+    and the end-user rows are the agent rows without the required_on_statuses columns.
+    """
+    conditions = resolved_schema("ticket_forms")["properties"]["agent_conditions"]["items"]
+    child = conditions["properties"]["child_fields"]["items"]["properties"]
+    agent = resolved_schema("ticket_form_agent_conditions")["properties"]
+    end_user = resolved_schema("ticket_form_end_user_conditions")["properties"]
+    assert agent["parent_field_type"] == conditions["properties"]["parent_field_type"]
+    assert agent["is_required"] == child["is_required"]
+    statuses = child["required_on_statuses"]["properties"]
+    assert agent["required_on_statuses_type"] == statuses["type"]
+    assert agent["required_on_statuses"] == statuses["statuses"]
+    assert set(agent) - set(end_user) == {"required_on_statuses_type", "required_on_statuses"}
+    assert all(end_user[name] == agent[name] for name in end_user)
+
+
+def test_form_condition_values_may_be_a_tag_or_a_checkbox_state():
+    """A condition's parent value is a string, boolean or number, and never null in a row."""
+    validator = Draft202012Validator(resolved_schema("ticket_form_agent_conditions"))
+    row = {"ticket_form_id": 47, "parent_field_id": 5, "child_field_id": 44}
+    for value in ["matching_value_1", True, 3]:
+        assert validator.is_valid({**row, "value": value}), value
+    assert not validator.is_valid({**row, "value": None})

@@ -1,9 +1,45 @@
 """Zendesk streams, one module per Zendesk domain."""
 
+from __future__ import annotations
+
+import typing as t
+
+from tap_zendesk.streams.events import TicketMetricEventsStream
+from tap_zendesk.streams.forms import (
+    TicketFieldsStream,
+    TicketFormAgentConditionsStream,
+    TicketFormEndUserConditionsStream,
+    TicketFormsStream,
+)
 from tap_zendesk.streams.organizations import OrganizationsStream
-from tap_zendesk.streams.tickets import TicketsStream
+from tap_zendesk.streams.tickets import (
+    TicketAuditsStream,
+    TicketCommentsFromEvents,
+    TicketCommentsPerTicket,
+    TicketsStream,
+)
 from tap_zendesk.streams.users import UsersStream
 
-STREAMS = (TicketsStream, UsersStream, OrganizationsStream)
+if t.TYPE_CHECKING:
+    from tap_zendesk.client import ZendeskStream
 
-__all__ = ["STREAMS", "OrganizationsStream", "TicketsStream", "UsersStream"]
+
+def stream_classes(config: t.Mapping[str, t.Any]) -> list[type[ZendeskStream]]:
+    """The streams of this tap; `comments_source` picks how ticket_comments is read."""
+    comments = (
+        TicketCommentsPerTicket
+        if config.get("comments_source") == "per_ticket"
+        else TicketCommentsFromEvents
+    )
+    return [
+        TicketsStream,
+        comments,
+        TicketAuditsStream,
+        TicketMetricEventsStream,
+        TicketFieldsStream,
+        TicketFormsStream,
+        TicketFormAgentConditionsStream,
+        TicketFormEndUserConditionsStream,
+        UsersStream,
+        OrganizationsStream,
+    ]
