@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tap_zendesk.streams.forms import condition_value
 from tests.conftest import catalog_for, config_for
 
 FORM_STREAMS = ("ticket_forms", "ticket_form_agent_conditions", "ticket_form_end_user_conditions")
@@ -55,19 +56,13 @@ def test_conditions_flatten_to_one_row_per_condition_and_child_field(
     forms = emulator.dataset.ticket_forms()
     expected_rows = sum(len(c["child_fields"]) for f in forms for c in f[key])
     assert len(rows) == expected_rows > 0
-    keys = [
-        (r["ticket_form_id"], r["parent_field_id"], r["value"], r["child_field_id"]) for r in rows
-    ]
-    assert len(keys) == len(set(keys))
+    by_key = {_key(r): r for r in rows}
+    assert len(by_key) == len(rows), "the composite key is not unique"
     for form in forms:
         for condition in form[key]:
             for child in condition["child_fields"]:
-                row = next(
-                    r
-                    for r in rows
-                    if (r["ticket_form_id"], r["parent_field_id"], r["value"], r["child_field_id"])
-                    == (form["id"], condition["parent_field_id"], condition["value"], child["id"])
-                )
+                value = condition_value(condition["value"])
+                row = by_key[(form["id"], condition["parent_field_id"], value, child["id"])]
                 assert row["ticket_form_name"] == form["name"]
                 assert row["is_required"] == child["is_required"]
                 if key == "agent_conditions":

@@ -242,7 +242,7 @@ def test_key_properties_are_never_null(stream: str):
     """Each key property is a top-level property that never accepts null.
 
     Ids in the key (`id`, `*_id`) are plain 64-bit JSON integers; the one other key
-    column, a form condition's parent `value`, is a string, boolean or number.
+    column, a form condition's parent `value`, is text.
     """
     schema = resolved_schema(stream)
     assert schema["type"] == "object"
@@ -467,10 +467,11 @@ def test_form_condition_rows_come_from_the_form_conditions():
     assert all(end_user[name] == agent[name] for name in end_user)
 
 
-def test_form_condition_values_may_be_a_tag_or_a_checkbox_state():
-    """A condition's parent value is a string, boolean or number, and never null in a row."""
+def test_form_condition_values_are_text_so_the_key_has_one_type():
+    """A condition's parent value is a tag or a checkbox state written as text, never null."""
     validator = Draft202012Validator(resolved_schema("ticket_form_agent_conditions"))
     row = {"ticket_form_id": 47, "parent_field_id": 5, "child_field_id": 44}
-    for value in ["matching_value_1", True, 3]:
+    for value in ["matching_value_1", "true"]:
         assert validator.is_valid({**row, "value": value}), value
-    assert not validator.is_valid({**row, "value": None})
+    for value in [None, True]:
+        assert not validator.is_valid({**row, "value": value}), value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 from tap_zendesk.client import ZendeskStream
@@ -54,10 +55,15 @@ class TicketFormEndUserConditionsStream(TicketFormsStream):
             "ticket_form_name": form.get("name"),
             "parent_field_id": condition.get("parent_field_id"),
             "parent_field_type": condition.get("parent_field_type"),
-            "value": condition.get("value"),
+            "value": condition_value(condition.get("value")),
             "child_field_id": child.get("id"),
             "is_required": child.get("is_required"),
         }
+
+
+def condition_value(value: t.Any) -> str:
+    """A condition's parent value as text, so the composite key has one type in every target."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 class TicketFormAgentConditionsStream(TicketFormEndUserConditionsStream):
