@@ -120,14 +120,18 @@ def test_an_incremental_run_emits_exactly_the_new_comments_and_audits(emulator, 
     assert_no_secrets(second, emulator)
 
 
-def test_a_forbidden_ticket_is_skipped_with_a_warning_and_the_rest_are_read(emulator, run_tap):
-    ticket = next(iter(sorted(_live_ticket_ids(emulator))))
-    emulator.configure(forbidden_paths=[f"/api/v2/tickets/{ticket}/comments"])
+@pytest.mark.parametrize("refusal", ["forbidden_paths", "missing_paths"])
+def test_a_ticket_zendesk_refuses_is_skipped_with_a_warning_and_the_rest_are_read(
+    emulator, run_tap, refusal
+):
+    """A 403, or the 404 of a ticket deleted meanwhile, skips that ticket's comments only."""
+    ticket = min(_live_ticket_ids(emulator))
+    emulator.configure(**{refusal: [f"/api/v2/tickets/{ticket}/comments"]})
 
     run = _sync(run_tap, emulator, ["ticket_comments"], comments_source="per_ticket")
 
     assert f"skipped /tickets/{ticket}/comments.json" in run.stderr
-    assert ticket not in {c["ticket_id"] for c in run.records("ticket_comments")}
-    assert {c["ticket_id"] for c in run.records("ticket_comments")} == {
-        c["ticket_id"] for c in _all_comments(emulator).values()
-    } & (_live_ticket_ids(emulator) - {ticket})
+    commented = {c["ticket_id"] for c in _all_comments(emulator).values()}
+    assert {c["ticket_id"] for c in run.records("ticket_comments")} == commented & (
+        _live_ticket_ids(emulator) - {ticket}
+    )
