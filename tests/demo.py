@@ -33,9 +33,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--target", required=True, help="path of the target-jsonl executable")
     parser.add_argument("--workdir", default=".demo", type=Path)
-    parser.add_argument("--tickets", type=int, default=20_000)
-    parser.add_argument("--users", type=int, default=4_000)
-    parser.add_argument("--organizations", type=int, default=800)
+    parser.add_argument("--tickets", type=int, default=5_000)
+    parser.add_argument("--users", type=int, default=1_000)
+    parser.add_argument("--organizations", type=int, default=200)
     args = parser.parse_args()
 
     workdir: Path = args.workdir
