@@ -5,6 +5,10 @@ exports §4, rate limits §6, errors §7, objects §8), embedded here so a fresh
 
 - cursor exports ``/api/v2/incremental/{tickets,users}/cursor.json`` and time-based exports
   ``/api/v2/incremental/{tickets,users,organizations}.json`` with Zendesk's paging quirks;
+- ticket activity (§5.1-§5.4): time-based ``/api/v2/incremental/ticket_events.json`` (with
+  ``include=comment_events``) and ``/api/v2/incremental/ticket_metric_events.json``, and per
+  ticket ``/api/v2/tickets/{id}/comments.json`` and ``/audits.json`` (cursor or offset pages);
+- the catalogue (§5.5, §5.6): ``/api/v2/ticket_fields.json`` and ``/api/v2/ticket_forms.json``;
 - Basic token, Basic password (switchable) and Bearer auth with Zendesk's 401/403/404 bodies;
 - account and incremental-export rate limits in scaled windows, with real-second headers;
 - scripted and random faults (429s, 5xx, dropped or truncated responses, slowness);

@@ -22,11 +22,16 @@ from collections.abc import Callable
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .exports import CursorPage, TimePage, select_cursor_page, select_time_page
 
+if TYPE_CHECKING:
+    from .activity import Activity
+
 KINDS = ("tickets", "users", "organizations")
+# Time-based exports of ticket activity, derived from the tickets on first use (activity.py).
+ACTIVITY_KINDS = ("ticket_events", "ticket_metric_events")
 PLACEHOLDER_BASE_URL = "https://emulator.invalid"
 ADMIN_EMAIL = "admin@emulator.test"
 SUPPORT_ADDRESS = "support@emulator.zendesk.test"
@@ -268,8 +273,10 @@ class Dataset:
         self._agents: list[int] = []
         self._end_users: list[int] = []
         self._problems: list[int] = []
+        self._activity: Activity | None = None
         end = self.generated_at - 7200
         start = end - 30 * 86400
+        self._window_start = start
         self._generate_organizations(organizations, start, end)
         self._generate_users(users, start, end)
         self._generate_tickets(tickets, start, end)
@@ -314,8 +321,15 @@ class Dataset:
         return [json.loads(raw) for raw in self._visible_raw(kind, exclude_deleted)]
 
     def truth(self, kind: str, exclude_deleted: bool = False) -> list[tuple[int, int]]:
-        """``(id, ts)`` of every visible object in cursor order: what a full sync must see."""
+        """``(id, ts)`` of every visible object in cursor order: what a full sync must see.
+
+        Also answers for the activity kinds, in their export order (``exclude_deleted`` does
+        not apply: audits of deleted tickets stay in the ticket events export).
+        """
         cutoff = self.now() - VISIBILITY_DELAY
+        if kind in ACTIVITY_KINDS:
+            with self._lock:
+                return self.activity().truth(kind, cutoff)
         with self._lock:
             ordered = self._by_cursor[_check(kind)]
             stop = bisect_right(ordered, cutoff, key=_ts_key)
@@ -357,15 +371,106 @@ class Dataset:
         *,
         stuck: bool = False,
         now: int | None = None,
+        include_comments: bool = False,
     ) -> TimePage[bytes]:
-        """Time-based export page of serialised items from ``start_time``."""
+        """Time-based export page of serialised items from ``start_time``.
+
+        ``kind`` may also be an activity kind; ``include_comments`` is ticket events'
+        ``include=comment_events``.
+        """
         cutoff = (self.now() if now is None else now) - VISIBILITY_DELAY
+        if kind in ACTIVITY_KINDS:
+            with self._lock:
+                activity = self.activity()
+                selected = activity.select(kind, start_time, per_page, cutoff, stuck)
+                base = self.base_url
+            # Stored activity never changes, so rendering needs no lock.
+            raws = activity.render_export(kind, selected.items, base, include_comments)
+            return TimePage(raws, selected.end_time, selected.end_of_stream)
         with self._lock:
             page = select_time_page(
                 self._by_time[_check(kind)], _ts_key, start_time, per_page, cutoff, stuck
             )
             raws = [r.raw for r in page.items]
         return TimePage(items=raws, end_time=page.end_time, end_of_stream=page.end_of_stream)
+
+    # ----------------------------------------------------------------- ticket activity
+
+    def activity(self) -> Activity:
+        """The audits, comments and metric events of every ticket, built on first use.
+
+        Deferred because it costs several times what generating the tickets does, and a
+        tickets-only benchmark must not pay for it. Built from the tickets as they are then;
+        mutations keep it up to date afterwards (``mutate`` builds it first).
+        """
+        with self._lock:
+            if self._activity is None:
+                # Imported here: activity builds on this module's helpers.
+                from .activity import Activity
+
+                self._activity = Activity(
+                    [r.raw for r in self._by_cursor["tickets"]],
+                    seed=self.seed,
+                    agents=self._agents,
+                    via_for=self._via,
+                )
+            return self._activity
+
+    def audits(self, ticket_id: int | None = None) -> list[Json]:
+        """A ticket's audits as ``/tickets/{id}/audits`` serves them (deleted tickets too), or
+        every ticket's when None, in (created_at, id) order; KeyError for an unknown ticket."""
+        with self._lock:
+            activity, base = self.activity(), self.base_url
+            audits = activity.audits(ticket_id)
+        return [json.loads(activity.audit_json(a, base)) for a in audits]
+
+    def comments(self, ticket_id: int | None = None) -> list[Json]:
+        """Comments as ``/tickets/{id}/comments`` serves them, one ticket's or all, in
+        (created_at, id) order; KeyError for an unknown ticket."""
+        with self._lock:
+            activity, base = self.activity(), self.base_url
+            audits = activity.audits(ticket_id)
+        return [json.loads(text) for _, text in activity.comment_texts(audits, base)]
+
+    def ticket_events(self, include_comments: bool = True) -> list[Json]:
+        """The items an export of ``/incremental/ticket_events`` from 0 returns now."""
+        return self._visible_activity("ticket_events", include_comments)
+
+    def metric_events(self) -> list[Json]:
+        """The items an export of ``/incremental/ticket_metric_events`` from 0 returns now."""
+        return self._visible_activity("ticket_metric_events", False)
+
+    def _visible_activity(self, kind: str, include_comments: bool) -> list[Json]:
+        cutoff = self.now() - VISIBILITY_DELAY
+        with self._lock:
+            activity, base = self.activity(), self.base_url
+            items = activity.visible(kind, cutoff)
+        raws = activity.render_export(kind, items, base, include_comments)
+        return [json.loads(raw) for raw in raws]
+
+    def ticket_entries(
+        self, kind: str, ticket_id: int
+    ) -> list[tuple[tuple[int, int], bytes]] | None:
+        """``((created_at, id), bytes)`` of a ticket's ``comments`` or ``audits``, in that
+        order; None when the ticket is unknown or deleted (Zendesk answers 404 for both)."""
+        with self._lock:
+            record = self._records["tickets"].get(ticket_id)
+            if record is None or record.deleted:
+                return None
+            activity, base = self.activity(), self.base_url
+            return activity.ticket_entries(kind, ticket_id, base)
+
+    def ticket_fields(self) -> list[Json]:
+        """Every ticket field as ``/ticket_fields`` serves it unpaginated (position, id)."""
+        from .catalog import ticket_fields
+
+        return ticket_fields(self.base_url, self._window_start)
+
+    def ticket_forms(self) -> list[Json]:
+        """Every ticket form as ``/ticket_forms`` serves it."""
+        from .catalog import ticket_forms
+
+        return ticket_forms(self.base_url, self._window_start)
 
     # ----------------------------------------------------------------- base URL
 
@@ -405,6 +510,11 @@ class Dataset:
         from its last cursor sees exactly the changed objects. Tickets are distinct across the
         ticket operations. More than ~30 mutations within one second push T into the last
         minute, and those changes then stay hidden until the minute passes.
+
+        Ticket activity follows at T: an update adds one audit (Change events, often a
+        comment) and an ``update_status`` metric event; a creation adds its Create audit with
+        the description comment and the activate/apply_sla metric events. The new ids are
+        returned under ``audits``, ``comments`` and ``metric_events``.
         """
         counts = {
             "update_tickets": update_tickets,
@@ -421,6 +531,9 @@ class Dataset:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
         rng = self._mutation_rng
         with self._lock:
+            # Built before anything changes, so it starts from the pre-mutation tickets.
+            activity = self.activity()
+            added: dict[str, list[int]] = {"audits": [], "comments": [], "metric_events": []}
             latest = max((o[-1].ts for o in self._by_cursor.values() if o), default=0)
             ts = max(self.now() - MUTATION_LAG, latest + 1, self._last_mutation_ts + 1)
             self._last_mutation_ts = ts
@@ -434,7 +547,9 @@ class Dataset:
             system = chosen[update_tickets + delete_tickets :]
             self._detach("tickets", chosen)
             for record in updated:
-                self._rewrite(record, lambda t: self._update_ticket(rng, t, ts))
+                before = json.loads(record.raw)
+                after = self._rewrite(record, lambda t: self._update_ticket(rng, t, ts))
+                _extend(added, activity.ticket_updated(before, after, ts))
             for record in deleted:
                 self._rewrite(record, lambda t: _delete_ticket(t, ts))
                 record.deleted = True
@@ -442,6 +557,8 @@ class Dataset:
                 # A system update moves only the export timestamp (API-NOTES §4.4 item 5).
                 self._rewrite(record, lambda t: t.update(generated_timestamp=ts))
             created = [self._new_ticket(rng, ts) for _ in range(create_tickets)]
+            for record in created:
+                _extend(added, activity.ticket_created(record.raw, ts))
             self._attach("tickets", chosen + created, ts)
             result["update_tickets"] = sorted(r.id for r in updated)
             result["create_tickets"] = sorted(r.id for r in created)
@@ -465,6 +582,8 @@ class Dataset:
             self._attach("organizations", orgs + new_orgs, ts)
             result["update_organizations"] = sorted(r.id for r in orgs)
             result["create_organizations"] = sorted(r.id for r in new_orgs)
+            # Deletions and system updates add no activity (API-NOTES §4.4, §4.6).
+            result.update({key: sorted(ids) for key, ids in added.items()})
 
         for kind in KINDS:
             ops = [key for key in counts if key.endswith(kind)]
@@ -476,10 +595,11 @@ class Dataset:
         return self._mutation_rng.sample(pool, min(k, len(pool)))
 
     @staticmethod
-    def _rewrite(record: Record, change: Callable[[Json], object]) -> None:
+    def _rewrite(record: Record, change: Callable[[Json], object]) -> Json:
         obj = json.loads(record.raw)
         change(obj)
         record.raw = encode(obj)
+        return obj
 
     def _detach(self, kind: str, records: list[Record]) -> None:
         """Remove records from both orders before their timestamps change."""
@@ -831,6 +951,11 @@ class Dataset:
             },
             "deleted_at": iso(updated) if rng.random() < 0.02 else None,
         }
+
+
+def _extend(into: dict[str, list[int]], ids: dict[str, list[int]]) -> None:
+    for key, values in ids.items():
+        into[key].extend(values)
 
 
 def _check(kind: str) -> str:

@@ -1,9 +1,10 @@
 """The HTTP side of the emulator: routing, auth, error bodies, faults and admin endpoints.
 
-Everything answered under ``/api/v2`` imitates Zendesk (API-NOTES §2, §4, §6, §7); everything
-under ``/__emulator`` is test control and needs no auth. Responses are written in one
-``sendall`` with TCP_NODELAY so keep-alive clients never wait on Nagle/delayed-ACK stalls,
-which would otherwise dominate a benchmark of many small pages.
+Everything answered under ``/api/v2`` imitates Zendesk (API-NOTES §2-§7); everything under
+``/__emulator`` is test control and needs no auth. Incremental exports draw on both the account
+and the export rate-limit buckets, every other endpoint on the account bucket only. Responses
+are written in one ``sendall`` with TCP_NODELAY so keep-alive clients never wait on
+Nagle/delayed-ACK stalls, which would otherwise dominate a benchmark of many small pages.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import binascii
 import hmac
 import json
 import logging
+import re
 import secrets
 import socket
 import socketserver
@@ -27,7 +29,7 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from .dataset import ADMIN_EMAIL, KINDS, Dataset
+from .dataset import ACTIVITY_KINDS, ADMIN_EMAIL, KINDS, Dataset, encode
 from .exports import (
     DEFAULT_PER_PAGE,
     InvalidCursorError,
@@ -38,6 +40,7 @@ from .exports import (
 )
 from .faults import Fault, FaultInjector, FaultRule, check_settings
 from .limits import RateLimiter, check_limit, check_time_scale
+from .listing import PaginationError, cursor_page, list_page, single_page
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,13 @@ ROUTES = {
     "/api/v2/incremental/tickets": ("tickets", "time"),
     "/api/v2/incremental/users": ("users", "time"),
     "/api/v2/incremental/organizations": ("organizations", "time"),
+    "/api/v2/incremental/ticket_events": ("ticket_events", "time"),
+    "/api/v2/incremental/ticket_metric_events": ("ticket_metric_events", "time"),
+    "/api/v2/ticket_fields": ("ticket_fields", "catalog"),
+    "/api/v2/ticket_forms": ("ticket_forms", "catalog"),
 }
+# Per-ticket lists: /api/v2/tickets/{id}/comments and /api/v2/tickets/{id}/audits.
+_TICKET_LIST = re.compile(r"/api/v2/tickets/(\d+)/(comments|audits)")
 
 CONFIG_KEYS = (
     "account_limit",
@@ -60,6 +69,7 @@ CONFIG_KEYS = (
     "time_scale",
     "password_enabled",
     "forbidden_paths",
+    "missing_paths",
     "stuck_end_time",
     "fault_rate",
     "fault_kinds",
@@ -90,6 +100,7 @@ _FORBIDDEN = {
     }
 }
 _NOT_FOUND = {"error": "InvalidEndpoint", "description": "Not found"}
+_RECORD_NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
 # Assumption: Zendesk's body for an undecodable incremental cursor is not recorded; this
 # mirrors the InvalidValue style the incremental endpoints use for bad start_time values.
 _BAD_CURSOR = {"error": "InvalidCursor", "description": "Invalid cursor"}
@@ -209,6 +220,8 @@ class Emulator:
         self.faults = FaultInjector()
         self.password_enabled = bool(password_enabled)
         self.forbidden_paths: tuple[str, ...] = ()
+        # Endpoints the account's plan lacks (e.g. ticket forms): 404 instead of 403.
+        self.missing_paths: tuple[str, ...] = ()
         self.stuck_end_time = False
         self._host = host
         self._port = port
@@ -286,6 +299,7 @@ class Emulator:
             "time_scale": self.limiter.time_scale,
             "password_enabled": self.password_enabled,
             "forbidden_paths": list(self.forbidden_paths),
+            "missing_paths": list(self.missing_paths),
             "stuck_end_time": self.stuck_end_time,
             "fault_rate": self.faults.fault_rate,
             "fault_kinds": list(self.faults.fault_kinds),
@@ -312,11 +326,8 @@ class Emulator:
         for flag in ("password_enabled", "stuck_end_time"):
             if flag in changes and not isinstance(changes[flag], bool):
                 raise ValueError(f"{flag} must be true or false, got {changes[flag]!r}")
-        forbidden = changes.get("forbidden_paths", self.forbidden_paths) or ()
-        if isinstance(forbidden, str) or not all(
-            isinstance(p, str) and p.startswith("/") for p in forbidden
-        ):
-            raise ValueError("forbidden_paths must be a list of path prefixes starting with '/'")
+        forbidden = _prefixes(changes, "forbidden_paths", self.forbidden_paths)
+        missing = _prefixes(changes, "missing_paths", self.missing_paths)
         fault_changes = {
             k: changes[k] for k in ("fault_rate", "fault_kinds", "slow_seconds") if k in changes
         }
@@ -331,7 +342,8 @@ class Emulator:
             self.password_enabled = bool(changes["password_enabled"])
         if "stuck_end_time" in changes:
             self.stuck_end_time = bool(changes["stuck_end_time"])
-        self.forbidden_paths = tuple(forbidden)
+        self.forbidden_paths = forbidden
+        self.missing_paths = missing
         return self.config
 
     def add_faults(self, *rules: FaultRule) -> int:
@@ -359,8 +371,8 @@ class Emulator:
     ) -> Response:
         """Answer one API request; ``consume=False`` for fault replays (no budget spent)."""
         canonical = _canonical(path)
-        route = ROUTES.get(canonical)
-        export = route is not None or canonical.startswith("/api/v2/incremental/")
+        route, ticket_id = _route(canonical)
+        export = canonical.startswith("/api/v2/incremental/")
         denied = self._authenticate(auth)
         if denied is not None:
             headers = self.limiter.admit(export, consume=False).headers
@@ -368,7 +380,8 @@ class Emulator:
         alt = _alt(path)
         if any(path.startswith(p) or alt.startswith(p) for p in self.forbidden_paths):
             return json_response(403, _FORBIDDEN, self.limiter.admit(export, False).headers)
-        if route is None or method != "GET":
+        missing = any(path.startswith(p) or alt.startswith(p) for p in self.missing_paths)
+        if route is None or method != "GET" or missing:
             return json_response(404, _NOT_FOUND, self.limiter.admit(export, False).headers)
         verdict = self.limiter.admit(export, consume)
         if not verdict.allowed:
@@ -380,7 +393,14 @@ class Emulator:
         kind, style = route
         if style == "cursor":
             return self._cursor_export(kind, canonical, query, verdict.headers)
-        return self._time_export(kind, canonical, query, verdict.headers)
+        if style == "time":
+            return self._time_export(kind, canonical, query, verdict.headers)
+        try:
+            if style == "catalog":
+                return self._catalog(kind, canonical, query, verdict.headers)
+            return self._ticket_list(kind, ticket_id, canonical, query, verdict.headers)
+        except PaginationError as exc:
+            return json_response(400, exc.body, verdict.headers)
 
     def _authenticate(self, header: str | None) -> Response | None:
         """None when the credentials are good, else the 401 Zendesk sends (API-NOTES §2)."""
@@ -485,12 +505,20 @@ class Emulator:
         start_time = self._start_time(query, now, headers)
         if isinstance(start_time, Response):
             return start_time
+        sideloads = query.get("include", "").split(",")
         page = self.dataset.time_page(
-            kind, start_time, per_page, stuck=self.stuck_end_time, now=now
+            kind,
+            start_time,
+            per_page,
+            stuck=self.stuck_end_time,
+            now=now,
+            include_comments=kind == "ticket_events" and "comment_events" in sideloads,
         )
         params = {"start_time": str(page.end_time)}
         if "per_page" in query:
             params["per_page"] = str(per_page)
+        if kind in ACTIVITY_KINDS and "include" in query:
+            params["include"] = query["include"]
         # next_page is never null, not even at end_of_stream (API-NOTES §4.3).
         next_page = f"{self.url}{canonical}.json?{urlencode(sorted(params.items()))}"
         count, eos, end_time = len(page.items), page.end_of_stream, page.end_time
@@ -510,6 +538,38 @@ class Emulator:
                 "end_time": end_time,
             }
         return self._page_response(kind, page.items, meta, headers)
+
+    def _catalog(
+        self, kind: str, canonical: str, query: Mapping[str, str], headers: list[tuple[str, str]]
+    ) -> Response:
+        """Ticket forms in one page; ticket fields in one page, or by id with ``page[size]``."""
+        if kind == "ticket_forms":
+            # Not paginated (API-NOTES §5.6); the active/end_user_visible filters are ignored.
+            body = single_page(kind, [encode(f) for f in self.dataset.ticket_forms()])
+        elif "page[size]" in query:
+            fields = sorted(self.dataset.ticket_fields(), key=lambda f: f["id"])
+            entries = [((f["id"],), encode(f)) for f in fields]
+            url = f"{self.url}{canonical}.json"
+            body = cursor_page(entries, items_key=kind, order="id", url=url, query=query)
+        else:
+            body = single_page(kind, [encode(f) for f in self.dataset.ticket_fields()])
+        return Response(200, [("Content-Type", JSON_TYPE), *headers], body)
+
+    def _ticket_list(
+        self,
+        kind: str,
+        ticket_id: int | None,
+        canonical: str,
+        query: Mapping[str, str],
+        headers: list[tuple[str, str]],
+    ) -> Response:
+        """A ticket's comments or audits: CBP with ``page[size]``, else offset pages."""
+        entries = None if ticket_id is None else self.dataset.ticket_entries(kind, ticket_id)
+        if entries is None:
+            return json_response(404, _RECORD_NOT_FOUND, headers)
+        url = f"{self.url}{canonical}.json"
+        body = list_page(entries, items_key=kind, order="created_at,id", url=url, query=query)
+        return Response(200, [("Content-Type", JSON_TYPE), *headers], body)
 
     @staticmethod
     def _page_response(
@@ -583,8 +643,8 @@ class Emulator:
 
     def _truth(self, query: Mapping[str, str]) -> dict[str, Any]:
         kind = query.get("kind", "tickets")
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}")
+        if kind not in KINDS + ACTIVITY_KINDS:
+            raise ValueError(f"kind must be one of {KINDS + ACTIVITY_KINDS}")
         exclude = query.get("exclude_deleted", "").lower() in ("true", "1")
         pairs = self.dataset.truth(kind, exclude_deleted=exclude)
         return {
@@ -593,6 +653,25 @@ class Emulator:
             "max_ts": max((ts for _, ts in pairs), default=None),
             "items": [{"id": i, "ts": ts} for i, ts in pairs],
         }
+
+
+def _route(canonical: str) -> tuple[tuple[str, str] | None, int | None]:
+    """(kind, style) of a canonical path, and the ticket id of per-ticket lists."""
+    route = ROUTES.get(canonical)
+    if route is not None:
+        return route, None
+    match = _TICKET_LIST.fullmatch(canonical)
+    if match is None:
+        return None, None
+    return (match[2], "ticket"), int(match[1])
+
+
+def _prefixes(changes: Mapping[str, Any], name: str, current: tuple[str, ...]) -> tuple[str, ...]:
+    """Validate a list of path prefixes given to configure (None or [] clears it)."""
+    value = changes.get(name, current) or ()
+    if isinstance(value, str) or not all(isinstance(p, str) and p.startswith("/") for p in value):
+        raise ValueError(f"{name} must be a list of path prefixes starting with '/'")
+    return tuple(value)
 
 
 def _same(given: str, expected: str) -> bool:
