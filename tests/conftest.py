@@ -12,6 +12,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+import requests
 
 from tap_zendesk.tap import TapZendesk
 from tests.emulator import Emulator
@@ -72,6 +73,22 @@ def make_emulator() -> t.Iterator[t.Callable[..., Emulator]]:
 @pytest.fixture
 def emulator(make_emulator: t.Callable[..., Emulator]) -> Emulator:
     return make_emulator()
+
+
+@pytest.fixture
+def emu() -> t.Iterator[Emulator]:
+    """The emulator's own tests: a fixed small dataset."""
+    with Emulator(tickets=300, users=80, organizations=30, seed=7) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def http(emu: Emulator) -> t.Iterator[requests.Session]:
+    """A session authenticated with the emulator's API token."""
+    creds = emu.credentials
+    with requests.Session() as session:
+        session.auth = (f"{creds['email']}/token", creds["api_token"])
+        yield session
 
 
 def config_for(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:

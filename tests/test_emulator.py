@@ -13,14 +13,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.emulator import Dataset, Emulator, FaultRule
+from tests.emulator import Dataset, FaultRule
 from tests.emulator.dataset import encode, parse_iso
 from tests.emulator.exports import (
     InvalidCursorError,
@@ -76,20 +75,6 @@ TICKET_KEYS = [
     "from_messaging_channel",
     "generated_timestamp",
 ]
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(tickets=300, users=80, organizations=30, seed=7) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def http(emu: Emulator) -> Iterator[requests.Session]:
-    creds = emu.credentials
-    with requests.Session() as session:
-        session.auth = (f"{creds['email']}/token", creds["api_token"])
-        yield session
 
 
 def _cursor_export(

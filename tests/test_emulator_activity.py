@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any
 
-import pytest
 import requests
 
-from tests.emulator import Dataset, Emulator, FaultRule
+from tests.emulator import Dataset, FaultRule
 from tests.emulator.dataset import _CUSTOM_STATUS_IDS, _FORM_IDS, _TICKET_FIELDS, encode, parse_iso
 from tests.emulator.listing import decode_list_cursor
 
@@ -135,20 +133,6 @@ REPLAYED = (
     "ticket_form_id",
     "custom_status_id",
 )
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(tickets=300, users=80, organizations=30, seed=7) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def http(emu: Emulator) -> Iterator[requests.Session]:
-    creds = emu.credentials
-    with requests.Session() as session:
-        session.auth = (f"{creds['email']}/token", creds["api_token"])
-        yield session
 
 
 def _export(
