@@ -28,5 +28,8 @@ lint: $(BIN)/.installed
 test: lint
 	$(BIN)/python -m pytest
 
+bench: $(BIN)/.installed
+	$(BIN)/python -m tests.bench
+
 clean:
 	rm -rf $(VENV) $(TARGETS) .demo

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import json
 import random
 import threading
 import time
@@ -18,8 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from urllib.parse import urlsplit
 
+import msgspec
 import requests
 from singer_sdk import RESTStream, StreamSchema, metrics
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_zendesk import __version__
@@ -34,6 +35,14 @@ from tap_zendesk.errors import (
     zendesk_error_text,
 )
 from tap_zendesk.pagination import CursorExport, CursorPages, Paginator, Record, TimeExport
+from tap_zendesk.ratelimit import (
+    ACCOUNT,
+    EXPORT,
+    SEARCH,
+    SEARCH_EXPORT_PER_MINUTE,
+    RateGovernor,
+    governor_for,
+)
 from tap_zendesk.schemas import SCHEMAS
 from tap_zendesk.settings import MAX_PARALLEL_REQUESTS, Settings
 
@@ -65,6 +74,9 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     """A Zendesk Support endpoint read page by page."""
 
     schema = StreamSchema(SCHEMAS)
+    # Records come straight from Zendesk's JSON, already of the schema's types: only drop
+    # top-level keys the schema does not know instead of walking every nested value.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
     records_key: t.ClassVar[str]
     # Said in the warning when Zendesk answers 403 for this stream.
@@ -88,6 +100,19 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     def settings(self) -> Settings:
         """The validated config."""
         return Settings.from_config(self.config)
+
+    @property
+    def governor(self) -> RateGovernor:
+        """The tap's one rate governor, shared by all its streams and workers."""
+        return governor_for(
+            self._tap,
+            {
+                ACCOUNT: self.settings.rate_limit_per_minute,
+                EXPORT: self.settings.export_rate_limit_per_minute,
+                SEARCH: SEARCH_EXPORT_PER_MINUTE,
+            },
+            self._tap.logger,
+        )
 
     @property
     def url_base(self) -> str:
@@ -146,25 +171,33 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
 
         Code after a page's last `yield` runs only once the SDK has written that record (and
         its children), so the bookmark never passes a record that has not been emitted.
+        The next page is fetched in the background while this one is emitted, so waiting for
+        Zendesk (and for the rate budget) overlaps with our own work.
         """
         paginator = self.new_paginator(context)
+        prefetch = ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-next-page")
         try:
             with self.get_http_request_counter() as self._request_counter:
                 self._request_counter.with_context(context)
+                next_page = prefetch.submit(self.fetch, paginator.params(), context)
                 while not paginator.finished:
-                    body = self.fetch(paginator.params(), context)
+                    body = next_page.result()
                     try:
                         records = paginator.records(body)
                         paginator.advance(body)
                     except UnexpectedResponse as exc:
                         msg = f"{self.name}: unexpected response from {self.path}: {exc}"
                         raise UnexpectedResponse(msg) from exc
+                    if not paginator.finished:
+                        next_page = prefetch.submit(self.fetch, paginator.params(), context)
                     yield from self.transform_page(records, context)
                     self.save_bookmark(context, paginator)
         except ClientError as exc:
             if exc.status not in self.skip_statuses:
                 raise
             self.logger.warning("Skipping stream '%s': %s", self.name, exc)
+        finally:
+            prefetch.shutdown(wait=False, cancel_futures=True)
 
     def read_all(self, path: str, context: Context, paginator: Paginator) -> list[Record] | None:
         """Every record of one sub-resource (e.g. one ticket's comments), or None if Zendesk
@@ -231,14 +264,17 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             params=request.encode_params(),
             headers=request.headers,
         )
+        url_path = urlsplit(request.url).path
         failures = 0
         rate_limited_for = 0.0
         while True:
+            self.governor.acquire(url_path)
             with self._count_lock:
                 self._request_counter.increment()
             try:
                 return self.decode(self._request(prepared, context))
             except RateLimited as exc:
+                self.governor.rate_limited(url_path, exc.wait)
                 rate_limited_for += exc.wait
                 if rate_limited_for > MAX_RATE_LIMIT_WAIT_SECONDS:
                     msg = (
@@ -253,7 +289,6 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                     self.path,
                     exc.wait,
                 )
-                time.sleep(exc.wait)
             except _TRANSIENT as exc:
                 failures += 1
                 reason = _describe(exc)
@@ -278,14 +313,15 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     def decode(self, response: requests.Response) -> t.Any:
         """Parse a 2xx body once; a cut or non-JSON body is transient and retried."""
         try:
-            return json.loads(response.content)
-        except ValueError as exc:
+            return msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
             kind = response.headers.get("Content-Type", "unknown content type")
             msg = f"unreadable response body ({len(response.content)} bytes of {kind})"
             raise TransientError(msg) from exc
 
     def validate_response(self, response: requests.Response) -> None:
         """Map Zendesk's statuses to: wait, retry, skip this stream, or stop with a reason."""
+        self.governor.observe(urlsplit(response.url).path, response.headers)
         status = response.status_code
         if status < 300:
             return

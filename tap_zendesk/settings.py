@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import decimal
 import ipaddress
 import re
 import typing as t
@@ -21,6 +22,8 @@ CREDENTIAL_FIELD = {"api_token": "api_token", "password": "password", "oauth": "
 MAX_PAGE_SIZE = 1000
 DEFAULT_REQUEST_TIMEOUT = 300.0
 DEFAULT_MAX_RETRIES = 8
+DEFAULT_RATE_LIMIT_PER_MINUTE = 400
+DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE = 10
 COMMENTS_SOURCES = ("ticket_events", "per_ticket")
 DEFAULT_PARALLEL_REQUESTS = 8
 MAX_PARALLEL_REQUESTS = 32
@@ -45,6 +48,8 @@ class Settings:
     user_agent: str | None
     comments_source: str = COMMENTS_SOURCES[0]
     parallel_requests: int = DEFAULT_PARALLEL_REQUESTS
+    rate_limit_per_minute: float = DEFAULT_RATE_LIMIT_PER_MINUTE
+    export_rate_limit_per_minute: float = DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE
 
     @property
     def api_url(self) -> str:
@@ -84,6 +89,14 @@ class Settings:
                 config, "parallel_requests", DEFAULT_PARALLEL_REQUESTS, 1, MAX_PARALLEL_REQUESTS
             )
         )
+        rate = attempt(
+            lambda: _rate(config, "rate_limit_per_minute", DEFAULT_RATE_LIMIT_PER_MINUTE)
+        )
+        export_rate = attempt(
+            lambda: _rate(
+                config, "export_rate_limit_per_minute", DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE
+            )
+        )
         if problems:
             raise ConfigValidationError(problems[0], errors=problems)
         auth_method, email, credential = auth
@@ -99,6 +112,8 @@ class Settings:
             user_agent=user_agent,
             comments_source=comments_source,
             parallel_requests=parallel,
+            rate_limit_per_minute=rate,
+            export_rate_limit_per_minute=export_rate,
         )
 
 
@@ -252,11 +267,30 @@ def _choice(config: t.Mapping[str, t.Any], field: str, choices: tuple[str, ...])
     return value
 
 
+def _positive_number(value: object) -> bool:
+    # singer-sdk reads JSON numbers with a fraction as Decimal.
+    return (
+        isinstance(value, (int, float, decimal.Decimal))
+        and not isinstance(value, bool)
+        and value > 0
+    )
+
+
+def _rate(config: t.Mapping[str, t.Any], field: str, default: float) -> float:
+    value = config.get(field)
+    if value is None:
+        return float(default)
+    if not _positive_number(value):
+        msg = f"{field} must be a number of requests per minute > 0, not {value!r}"
+        raise ValueError(msg)
+    return float(value)
+
+
 def _timeout(config: t.Mapping[str, t.Any]) -> float:
     value = config.get("request_timeout")
     if value is None:
         return DEFAULT_REQUEST_TIMEOUT
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if not _positive_number(value):
         msg = f"request_timeout must be a number of seconds > 0, not {value!r}"
         raise ValueError(msg)
     return float(value)

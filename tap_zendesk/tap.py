@@ -11,10 +11,13 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_zendesk import DISTRIBUTION
 from tap_zendesk.errors import ZendeskError
+from tap_zendesk.output import BufferedWriter
 from tap_zendesk.settings import (
     AUTH_METHODS,
     COMMENTS_SOURCES,
+    DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE,
     DEFAULT_PARALLEL_REQUESTS,
+    DEFAULT_RATE_LIMIT_PER_MINUTE,
     MAX_PAGE_SIZE,
     MAX_PARALLEL_REQUESTS,
     Settings,
@@ -27,6 +30,7 @@ class TapZendesk(Tap):
 
     name = "tap-zendesk"
     package_name = DISTRIBUTION
+    message_writer_class = BufferedWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -122,6 +126,24 @@ class TapZendesk(Tap):
                 "Retries of a request failing with 5xx, a timeout, a dropped connection or a "
                 "broken body. 429 responses are waited out and do not count."
             ),
+        ),
+        th.Property(
+            "rate_limit_per_minute",
+            th.NumberType,
+            default=DEFAULT_RATE_LIMIT_PER_MINUTE,
+            title="Account rate limit",
+            description=(
+                "Requests a minute the account allows (plan: Team 200, Growth and Professional "
+                "400, Enterprise 700, Enterprise Plus or High Volume 2500). Every request is "
+                "paced to it before it is sent; the response headers correct it live."
+            ),
+        ),
+        th.Property(
+            "export_rate_limit_per_minute",
+            th.NumberType,
+            default=DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE,
+            title="Incremental export rate limit",
+            description="Requests a minute to the incremental exports: 10, or 30 with High Volume.",
         ),
         th.Property(
             "comments_source",

@@ -99,6 +99,9 @@ def config_for(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
         "api_token": emulator.credentials["api_token"],
         "start_date": "2020-01-01T00:00:00Z",
         "max_retries": 3,
+        # The emulator enforces no limits unless a test sets them; pacing would only slow tests.
+        "rate_limit_per_minute": 1_000_000,
+        "export_rate_limit_per_minute": 1_000_000,
     }
     config.update(overrides)
     return {key: value for key, value in config.items() if value is not None}

@@ -106,3 +106,14 @@ def test_a_config_file_that_is_not_json_is_refused(run_tap):
 
     assert run.returncode != 0
     assert run.stdout == ""
+
+
+def test_numbers_read_from_a_config_file_as_decimals_are_accepted():
+    """singer-sdk parses JSON numbers with a fraction as Decimal."""
+    from decimal import Decimal
+
+    settings = Settings.from_config(
+        {**GOOD, "request_timeout": Decimal("2.5"), "rate_limit_per_minute": Decimal("700.0")}
+    )
+    assert settings.request_timeout == 2.5
+    assert settings.rate_limit_per_minute == 700.0
