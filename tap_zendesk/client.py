@@ -20,7 +20,10 @@ from urllib.parse import urlsplit
 import msgspec
 import requests
 from singer_sdk import RESTStream, StreamSchema, metrics
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_zendesk import __version__
@@ -74,9 +77,9 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     """A Zendesk Support endpoint read page by page."""
 
     schema = StreamSchema(SCHEMAS)
-    # Records come straight from Zendesk's JSON, already of the schema's types: only drop
-    # top-level keys the schema does not know instead of walking every nested value.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
+    # Records come straight from Zendesk's JSON, already of the schema's types: see
+    # `_generate_record_messages` for what is still done per record.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
     records_key: t.ClassVar[str]
     # Said in the warning when Zendesk answers 403 for this stream.
@@ -138,6 +141,50 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     def timeout(self) -> float:  # type: ignore[override]
         """Seconds to wait for a response before retrying."""
         return self.settings.request_timeout
+
+    # Output -------------------------------------------------------------------------------
+
+    def _generate_record_messages(self, record: Record) -> t.Iterator[RecordMessage]:
+        """The SDK's RECORD messages without its two walks over every value of every record.
+
+        Profiled, those walks (type conformance and the deselected-property pass) were about
+        two thirds of the tap's CPU. Zendesk's JSON already has the schema's types, so only the
+        top-level keys that are deselected or not in the schema are dropped, with a set lookup.
+        """
+        if self._nested_deselection:
+            pop_deselected_record_properties(record, self.schema, self.mask)
+        keep = self._emitted_properties
+        if not record.keys() <= keep:
+            unknown = record.keys() - self.schema["properties"].keys()
+            if unknown and not self._warned_unknown:
+                self._warned_unknown = True
+                self.logger.warning(
+                    "%s: dropping properties not in the schema: %s", self.name, sorted(unknown)
+                )
+            record = {key: value for key, value in record.items() if key in keep}
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )
+
+    @cached_property
+    def _emitted_properties(self) -> frozenset[str]:
+        """Top-level properties that are in the schema and selected."""
+        return frozenset(
+            name for name in self.schema["properties"] if self.mask.get(("properties", name), True)
+        )
+
+    @cached_property
+    def _nested_deselection(self) -> bool:
+        """Whether the catalog deselects a nested property (then the SDK's walk is needed)."""
+        return any(len(crumb) > 2 and not selected for crumb, selected in self.mask.items())
+
+    _warned_unknown = False
 
     # Paging ------------------------------------------------------------------------------
 
