@@ -41,6 +41,10 @@ class _Bucket:
     per_minute: float
     next_slot: float = 0.0
     blocked_until: float = 0.0
+    # Zendesk reports the seconds to its window's reset rounded up; the earliest
+    # (time seen + seconds reported) within one window bounds the true reset most tightly.
+    reset_bound: float = 0.0
+    last_remaining: float = float("inf")
 
     @property
     def interval(self) -> float:
@@ -81,13 +85,19 @@ class RateGovernor:
         return wait
 
     def observe(self, path: str, headers: Mapping[str, str]) -> None:
-        """Follow Zendesk's own count: an exhausted bucket waits for its reset."""
+        """Follow Zendesk's own count: an exhausted bucket waits for its window's reset."""
         now = self._clock()
         for name, remaining, reset in _reported(headers, buckets_of(path)):
-            if remaining < 1 and name in self._buckets:
-                with self._lock:
-                    bucket = self._buckets[name]
-                    bucket.blocked_until = max(bucket.blocked_until, now + reset)
+            if name not in self._buckets:
+                continue
+            with self._lock:
+                bucket = self._buckets[name]
+                new_window = remaining > bucket.last_remaining or now >= bucket.reset_bound
+                bound = now + reset
+                bucket.reset_bound = bound if new_window else min(bucket.reset_bound, bound)
+                bucket.last_remaining = remaining
+                if remaining < 1:
+                    bucket.blocked_until = max(bucket.blocked_until, bucket.reset_bound)
 
     def rate_limited(self, path: str, retry_after: float) -> None:
         """A 429: count it, and hold the request's buckets for Retry-After."""

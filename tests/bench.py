@@ -27,6 +27,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import gc
+import hashlib
 import json
 import math
 import os
@@ -575,6 +576,16 @@ def memory(scale: Scale, workdir: Path, log: Callable[[str], None]) -> Memory:
 # --------------------------------------------------------------------------- report
 
 
+def source_fingerprint() -> str:
+    """A hash of the tap's package files: the tap may be edited while a run is going on."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "tap_zendesk").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(REPO)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def machine() -> dict[str, str]:
     def first(path: str, key: str) -> str:
         try:
@@ -604,8 +615,9 @@ def machine() -> dict[str, str]:
         "memory": memory_text,
         "Python": sys.version.split()[0],
         "singer-sdk": metadata.version("singer-sdk"),
-        "tree": f"{tree} (git describe --always --dirty)",
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "tree": f"{tree} (git describe --always --dirty); tap_zendesk/ sha256 "
+        f"{source_fingerprint()}",
+        "date (start of the run)": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -617,6 +629,10 @@ class Results:
     paced: Paced | None = None
     memory: Memory | None = None
     failures: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Taken when the run starts: the tree may change while it runs (and the date with it).
+    machine: dict[str, str] = dataclasses.field(default_factory=machine)
+    source_at_start: str = dataclasses.field(default_factory=source_fingerprint)
+    source_changed: bool = False
 
 
 def verdict(met: bool) -> str:
@@ -742,6 +758,12 @@ def report(results: Results, command: str) -> str:
         *markdown_table(summary_rows(results), SUMMARY_HEADER),
         "",
     ]
+    if results.source_changed:
+        out += [
+            "**Warning: `tap_zendesk/` changed while this ran, so these numbers mix tap "
+            "versions. Run it again on a quiet tree.**",
+            "",
+        ]
     if results.failures:
         out += ["## Failures", ""]
         out += [f"- {section}: {message}" for section, message in results.failures.items()]
@@ -869,7 +891,7 @@ def report(results: Results, command: str) -> str:
         "",
         "## Machine",
         "",
-        *(f"- {key}: {value}" for key, value in machine().items()),
+        *(f"- {key}: {value}" for key, value in results.machine.items()),
         "",
         "## Reproduce",
         "",
@@ -932,8 +954,11 @@ def main(argv: list[str] | None = None) -> int:
     results.paced = attempt("paced", lambda: paced(scale, args.repeat, workdir, log))
     results.memory = attempt("memory", lambda: memory(scale, workdir, log))
 
+    results.source_changed = source_fingerprint() != results.source_at_start
     log("")
     log(text_table(summary_rows(results), SUMMARY_HEADER))
+    if results.source_changed:
+        log("\nWARNING: tap_zendesk/ changed during the run; the numbers mix tap versions.")
     command = " ".join(["python -m tests.bench", *(sys.argv[1:] if argv is None else argv)])
     output.write_text(report(results, command))
     log(f"\n{time.perf_counter() - started:.0f} s in all; report written to {output}")

@@ -124,3 +124,12 @@ def test_prefetching_keeps_export_order_and_one_state_per_page(emulator, run_tap
         ):
             emitted = sum(1 for m in messages[:index] if m["type"] == "RECORD")
             assert emitted % 20 == 0 or emitted == len(run.ids("tickets"))
+
+
+def test_the_reset_is_bounded_by_the_tightest_report_of_the_window():
+    """Reset seconds are rounded up: a later report in the same window narrows the wait."""
+    gov, clock = governor(account=10_000, export=10_000)
+    gov.observe("/api/v2/users.json", {"ratelimit-remaining": "2", "ratelimit-reset": "3"})
+    clock.now += 0.9  # the true reset is 2.1 s away, still reported as 3
+    gov.observe("/api/v2/users.json", {"ratelimit-remaining": "0", "ratelimit-reset": "3"})
+    assert gov.acquire("/api/v2/users.json") == pytest.approx(2.1)
