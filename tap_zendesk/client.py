@@ -48,6 +48,7 @@ from tap_zendesk.ratelimit import (
 )
 from tap_zendesk.schemas import SCHEMAS
 from tap_zendesk.settings import MAX_PARALLEL_REQUESTS, Settings
+from tap_zendesk.state import bookmark_problems
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -240,6 +241,13 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                     yield from self.transform_page(records, context)
                     self.save_bookmark(context, paginator)
         except ClientError as exc:
+            if exc.status in {400, 422} and "cursor" in paginator.params():
+                msg = (
+                    f"{exc} — Zendesk rejected the saved cursor: remove "
+                    f"bookmarks.{self.name}.cursor from the state to restart {self.name} from "
+                    "its replication_key_value"
+                )
+                raise ClientError(msg, exc.status) from exc
             if exc.status not in self.skip_statuses:
                 raise
             self.logger.warning("Skipping stream '%s': %s", self.name, exc)
@@ -433,11 +441,10 @@ class IncrementalExportStream(ZendeskStream):
     def new_paginator(self, context: Context | None) -> Paginator:
         """Resume from the saved cursor or end_time, else from the start time."""
         state = self.get_context_state(context)
+        if problems := bookmark_problems(self.name, state):
+            raise ZendeskError(problems[0])
         if self.export_style is CursorExport:
             cursor = state.get("cursor")
-            if cursor is not None and not isinstance(cursor, str):
-                msg = f"state for {self.name} has a cursor that is not a string: remove it"
-                raise ZendeskError(msg)
             return CursorExport(
                 self.records_key,
                 start_time=self.export_start_time(context),
@@ -445,10 +452,7 @@ class IncrementalExportStream(ZendeskStream):
                 page_size=self.settings.page_size,
                 extra_params=self.export_params,
             )
-        end_time, seen = state.get("end_time"), state.get("boundary_ids", [])
-        if end_time is not None and (not isinstance(end_time, int) or not isinstance(seen, list)):
-            msg = f"state for {self.name} has a malformed end_time/boundary_ids: remove them"
-            raise ZendeskError(msg)
+        end_time, seen = state.get("end_time"), state.get("boundary_ids") or []
         return TimeExport(
             self.records_key,
             start_time=end_time if end_time is not None else self.export_start_time(context),

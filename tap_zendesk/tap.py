@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import typing as t
 
 import click
@@ -22,7 +24,11 @@ from tap_zendesk.settings import (
     MAX_PARALLEL_REQUESTS,
     Settings,
 )
+from tap_zendesk.state import state_problems
 from tap_zendesk.streams import stream_classes
+
+if t.TYPE_CHECKING:
+    from types import FrameType
 
 
 class TapZendesk(Tap):
@@ -202,13 +208,60 @@ class TapZendesk(Tap):
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        """Run the CLI; a Zendesk failure ends it with one line and exit code 1."""
+        """Run the CLI; a Zendesk failure or a bad state or catalog ends it with one line."""
         try:
+            checks = (
+                ("state", lambda state, _: state_problems(state)),
+                ("catalog", catalog_problems),
+            )
+            for option, check in checks:
+                if kwargs.get(option) is not None:
+                    kwargs[option] = checked_file(option, kwargs[option], check, kwargs)
             super().invoke(*args, **kwargs)
         except ZendeskError as exc:
             cls.logger.debug("Traceback of the failure below", exc_info=True)
             cls.logger.error("%s", exc)  # the traceback went to DEBUG above
             raise SystemExit(1) from None
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        # SIGTERM and Ctrl-C: the state written here is safe to resume from (bookmarks only
+        # move after whole pages); the exit code says the run did not finish.
+        try:
+            self._state_writer.write_state(self.state)
+        finally:
+            self.logger.warning("Stopped by signal %d; resume from the last STATE", signum)
+            raise SystemExit(128 + signum)
+
+
+def checked_file(
+    option: str,
+    file: t.IO[str],
+    check: t.Callable[[t.Any, t.Mapping[str, t.Any]], list[str]],
+    cli: t.Mapping[str, t.Any],
+) -> t.IO[str]:
+    """Parse a --state or --catalog file up front; refuse it with the reason if it is bad."""
+    text = file.read()
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        msg = f"the {option} file is not valid JSON ({exc}): fix it or leave --{option} out"
+        raise ZendeskError(msg) from None
+    config = cli["config"].config if cli.get("config") is not None else {}
+    if problems := check(value, config):
+        raise ZendeskError(f"the {option} file cannot be used: {problems[0]}")
+    return io.StringIO(text)
+
+
+def catalog_problems(catalog: t.Any, config: t.Mapping[str, t.Any]) -> list[str]:
+    """A catalog must be an object whose streams are ones this tap has."""
+    entries = catalog.get("streams") if isinstance(catalog, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return ["it must be an object with a list of streams, as --discover writes it"]
+    known = {stream_class.name for stream_class in stream_classes(config)}
+    unknown = sorted({str(e.get("tap_stream_id")) for e in entries} - known)
+    if unknown:
+        return [f"it names streams this tap does not have: {', '.join(unknown)}; run --discover"]
+    return []
 
 
 if __name__ == "__main__":
