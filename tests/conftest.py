@@ -130,7 +130,13 @@ def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
         done = subprocess.run(
             [*command, *args], capture_output=True, text=True, timeout=timeout, check=False
         )
-        return TapRun(done.returncode, done.stdout, done.stderr)
+        run = TapRun(done.returncode, done.stdout, done.stderr)
+        # Every run of every test: no credential of its config in any output or state.
+        if isinstance(config, dict):
+            for secret in _secrets_in(config):
+                assert secret not in run.stdout, "a secret reached stdout"
+                assert secret not in run.stderr, "a secret reached stderr"
+        return run
 
     return run
 
@@ -149,6 +155,20 @@ def catalog_for(config: dict[str, t.Any], streams: t.Iterable[str]) -> dict[str,
 def _write(path: Path, content: dict[str, t.Any] | str) -> Path:
     path.write_text(content if isinstance(content, str) else json.dumps(content))
     return path
+
+
+def _secrets_in(config: dict[str, t.Any]) -> list[str]:
+    """The config's credentials, raw and in their Basic-auth base64 forms."""
+    email = config.get("email", "")
+    forms = []
+    if config.get("api_token"):
+        forms += [config["api_token"], f"{email}/token:{config['api_token']}"]
+    if config.get("password"):
+        forms += [config["password"], f"{email}:{config['password']}"]
+    if config.get("oauth_token"):
+        forms.append(config["oauth_token"])
+    encoded = [base64.b64encode(form.encode()).decode() for form in forms if ":" in form]
+    return [form for form in forms + encoded if len(form) >= 4]
 
 
 def secrets_of(emulator: Emulator) -> list[str]:
