@@ -46,6 +46,7 @@ from tap_zendesk.ratelimit import (
     RateGovernor,
     governor_for,
 )
+from tap_zendesk.report import RunReport, report_for
 from tap_zendesk.schemas import SCHEMAS
 from tap_zendesk.settings import MAX_PARALLEL_REQUESTS, Settings
 from tap_zendesk.state import bookmark_problems
@@ -108,15 +109,21 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     @property
     def governor(self) -> RateGovernor:
         """The tap's one rate governor, shared by all its streams and workers."""
-        return governor_for(
+        governor = governor_for(
             self._tap,
             {
                 ACCOUNT: self.settings.rate_limit_per_minute,
                 EXPORT: self.settings.export_rate_limit_per_minute,
                 SEARCH: SEARCH_EXPORT_PER_MINUTE,
             },
-            self._tap.logger,
         )
+        self.report.governor = governor
+        return governor
+
+    @property
+    def report(self) -> RunReport:
+        """The run's summary of 429s, waits and skips, logged at exit."""
+        return report_for(self._tap, self._tap.logger)
 
     @property
     def url_base(self) -> str:
@@ -251,6 +258,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             if exc.status not in self.skip_statuses:
                 raise
             self.logger.warning("Skipping stream '%s': %s", self.name, exc)
+            self.report.stream_skipped(self.name, str(exc))
         finally:
             prefetch.shutdown(wait=False, cancel_futures=True)
 
@@ -268,6 +276,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             if exc.status not in {403, 404, 422}:
                 raise
             self.logger.warning("%s: skipped %s: %s", self.name, path.format(**context), exc)
+            self.report.read_skipped(self.name)
             return None
         except UnexpectedResponse as exc:
             msg = f"{self.name}: unexpected response from {path.format(**context)}: {exc}"

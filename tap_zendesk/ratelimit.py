@@ -10,9 +10,7 @@ means the budget was wrong: they are counted and reported at the end of the run.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
-import logging
 import threading
 import time
 import typing as t
@@ -139,22 +137,10 @@ _GOVERNORS: weakref.WeakKeyDictionary[object, RateGovernor] = weakref.WeakKeyDic
 _GOVERNORS_LOCK = threading.Lock()
 
 
-def governor_for(
-    owner: object, per_minute: Mapping[str, float], logger: logging.Logger
-) -> RateGovernor:
-    """The one governor of `owner` (the tap), created on first use; it reports at exit."""
+def governor_for(owner: object, per_minute: Mapping[str, float]) -> RateGovernor:
+    """The one governor of `owner` (the tap), created on first use."""
     with _GOVERNORS_LOCK:
         governor = _GOVERNORS.get(owner)
         if governor is None:
             governor = _GOVERNORS[owner] = RateGovernor(per_minute)
-            atexit.register(_report, weakref.ref(governor), logger)
         return governor
-
-
-def _report(governor: weakref.ref[RateGovernor], logger: logging.Logger) -> None:
-    if (alive := governor()) is not None:
-        logger.info(
-            "Rate limits: %d responses 429 received, %.1f s spent waiting for budget",
-            alive.throttled,
-            alive.waited,
-        )

@@ -45,6 +45,7 @@ def test_a_forbidden_stream_is_skipped_with_a_warning_and_the_rest_syncs(emulato
     assert "admin" in warning
     assert sorted(run.ids("users")) == sorted(emulator.dataset.ids("users"))
     assert sorted(run.ids("organizations")) == sorted(emulator.dataset.ids("organizations"))
+    assert "Run summary: skipped stream tickets: Zendesk answered 403 Forbidden" in run.stderr
     assert_no_secrets(run, emulator)
 
 

@@ -88,7 +88,7 @@ def test_the_paced_tap_never_exceeds_the_emulators_budgets(make_emulator, run_ta
     assert emulator.stats["rate_limited_total"] == 0
     for stream in ("tickets", "users", "organizations"):
         assert sorted(run.ids(stream)) == sorted(emulator.dataset.ids(stream))
-    assert "Rate limits: 0 responses 429 received" in run.stderr
+    assert "Run summary: 0 responses 429 received" in run.stderr
 
 
 def test_a_429_storm_is_survived_without_loss(emulator, run_tap):

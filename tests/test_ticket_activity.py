@@ -131,6 +131,7 @@ def test_a_ticket_zendesk_refuses_is_skipped_with_a_warning_and_the_rest_are_rea
     run = _sync(run_tap, emulator, ["ticket_comments"], comments_source="per_ticket")
 
     assert f"skipped /tickets/{ticket}/comments.json" in run.stderr
+    assert "Run summary: ticket_comments skipped 1 per-ticket read(s)" in run.stderr
     commented = {c["ticket_id"] for c in _all_comments(emulator).values()}
     assert {c["ticket_id"] for c in run.records("ticket_comments")} == commented & (
         _live_ticket_ids(emulator) - {ticket}
