@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
+import sys
 import typing as t
 
 import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.singerlib import StateMessage
 
 from tap_zendesk import DISTRIBUTION
 from tap_zendesk.errors import ZendeskError
 from tap_zendesk.output import BufferedWriter
+from tap_zendesk.report import report_for
 from tap_zendesk.settings import (
     AUTH_METHODS,
     COMMENTS_SOURCES,
@@ -224,13 +229,16 @@ class TapZendesk(Tap):
             raise SystemExit(1) from None
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        # SIGTERM and Ctrl-C: the state written here is safe to resume from (bookmarks only
-        # move after whole pages); the exit code says the run did not finish.
-        try:
-            self._state_writer.write_state(self.state)
-        finally:
-            self.logger.warning("Stopped by signal %d; resume from the last STATE", signum)
-            raise SystemExit(128 + signum)
+        # SIGTERM and Ctrl-C: end with a STATE (written even if unchanged, so it follows the
+        # last RECORD) that is safe to resume from: bookmarks only move after whole pages.
+        # Then leave at once instead of waiting for requests in flight on worker threads.
+        self.write_message(StateMessage(value=self.state))
+        sys.stdout.flush()
+        self.logger.warning("Stopped by signal %d; resume from the last STATE", signum)
+        for line in report_for(self, self.logger).lines():
+            self.logger.info(line)
+        logging.shutdown()
+        os._exit(128 + signum)
 
 
 def checked_file(
