@@ -472,6 +472,28 @@ def test_every_fault_kind_and_retry_gets_the_same_page(emu, http) -> None:
     assert time.monotonic() - started >= 0.3
     assert r.content == baseline.content
 
+    inject("html_200")
+    r = http.get(url)
+    assert (r.status_code, r.text) == (200, "<html><body>Maintenance</body></html>")
+    assert r.headers["Content-Type"].startswith("text/html")
+
+    inject("empty_200")
+    r = http.get(url)
+    assert (r.status_code, r.content, r.headers["Content-Length"]) == (200, b"", "0")
+    assert r.headers["Content-Type"].startswith("application/json")
+
+    inject("wrong_shape")
+    r = http.get(url)
+    assert (r.status_code, r.json()) == (200, {"unexpected": True})
+
+    inject("redirect")
+    r = http.get(url, allow_redirects=False)
+    port = emu.url.rsplit(":", 1)[1]
+    assert r.status_code == 302
+    assert (
+        r.headers["Location"] == f"http://127.0.0.2:{port}{CURSOR_TICKETS}?start_time=0&per_page=50"
+    )
+
     # Nothing above advanced any state: the retried URL returns the very same page.
     assert http.get(url).content == baseline.content
     faults = emu.stats["faults_by_kind"]
@@ -486,6 +508,10 @@ def test_every_fault_kind_and_retry_gets_the_same_page(emu, http) -> None:
         "drop": 1,
         "short_body": 1,
         "slow": 1,
+        "html_200": 1,
+        "empty_200": 1,
+        "wrong_shape": 1,
+        "redirect": 1,
     }
 
 
@@ -494,6 +520,10 @@ def test_scripted_faults_are_fifo_and_random_faults_are_seeded(emu, http) -> Non
     emu.add_faults(FaultRule("/api/v2/incremental/", "500", count=2), FaultRule("/api/v2/", "502"))
     assert [http.get(url).status_code for _ in range(4)] == [500, 500, 502, 200]
 
+    # Faults a client may rightly stop on, and slowness, are drawn only when asked for.
+    assert set(emu.config["fault_kinds"]).isdisjoint(
+        {"slow", "html_200", "empty_200", "wrong_shape", "redirect"}
+    )
     emu.configure(fault_rate=1.0, fault_kinds=["503"], fault_seed=5)
     assert http.get(url).status_code == 503
     emu.configure(fault_rate=0.5, fault_kinds=["500", "503"], fault_seed=11)

@@ -11,7 +11,8 @@ exports §4, rate limits §6, errors §7, objects §8), embedded here so a fresh
 - the catalogue (§5.5, §5.6): ``/api/v2/ticket_fields.json`` and ``/api/v2/ticket_forms.json``;
 - Basic token, Basic password (switchable) and Bearer auth with Zendesk's 401/403/404 bodies;
 - account and incremental-export rate limits in scaled windows, with real-second headers;
-- scripted and random faults (429s, 5xx, dropped or truncated responses, slowness);
+- scripted and random faults (429s, 5xx, dropped or truncated responses, slowness, and 200s
+  or redirects a client should not trust);
 - admin endpoints under ``/__emulator/`` so a subprocess emulator can be driven over HTTP.
 
 Usage::

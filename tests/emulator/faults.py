@@ -2,6 +2,10 @@
 
 This module only chooses; the server renders the failure. Choosing never touches export state,
 so a client that retries the same URL after a fault gets the very page it missed.
+
+Besides errors and broken connections there are well-formed answers that are still wrong:
+``html_200`` (a maintenance page with status 200), ``empty_200`` (200 with no body),
+``wrong_shape`` (200 JSON without the endpoint's keys) and ``redirect`` (302 to another host).
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ KINDS = (
     "truncate",
     "short_body",
     "slow",
+    "html_200",
+    "empty_200",
+    "wrong_shape",
+    "redirect",
 )
+# Not drawn at random unless asked for: "slow" would make every randomised run crawl, and the
+# others are answers a client may rightly stop on (wrong_shape, redirect) or that belong to
+# tests written for them.
+NOT_RANDOM_BY_DEFAULT = ("slow", "html_200", "empty_200", "wrong_shape", "redirect")
 DEFAULT_SLOW_SECONDS = 5.0
 
 
@@ -60,8 +72,9 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
         self.fault_rate = 0.0
-        # Everything but "slow": random slowness would make every randomised run crawl.
-        self.fault_kinds: tuple[str, ...] = tuple(k for k in KINDS if k != "slow")
+        self.fault_kinds: tuple[str, ...] = tuple(
+            k for k in KINDS if k not in NOT_RANDOM_BY_DEFAULT
+        )
         self.fault_seed: int | None = None
         self.slow_seconds = DEFAULT_SLOW_SECONDS
         self._rng = random.Random(None)

@@ -18,6 +18,7 @@ import re
 import secrets
 import socket
 import socketserver
+import sys
 import threading
 import time
 from collections import Counter
@@ -110,6 +111,10 @@ _GATEWAY_TITLES = {
     503: "503 Service Unavailable",
     504: "504 Gateway Time-out",
 }
+_MAINTENANCE = b"<html><body>Maintenance</body></html>"
+# Where a ``redirect`` fault points: another loopback host, so a client that follows it
+# reaches nothing (the emulator listens on one address only).
+REDIRECT_HOST = "127.0.0.2"
 _HTML_404 = (
     b"<!DOCTYPE html><html><head><title>The page you were looking for doesn't exist"
     b" (404)</title></head><body><h1>404 Not Found</h1><p>The page you were looking for"
@@ -580,11 +585,13 @@ class Emulator:
         body = b"".join((b'{"', kind.encode(), b'":[', b",".join(items), b"],", tail[1:]))
         return Response(200, [("Content-Type", JSON_TYPE), *headers], body)
 
-    def fault_response(self, fault: Fault, path: str) -> Response:
-        """The canned part of a fault (429s and gateway errors).
+    def fault_response(self, fault: Fault, path: str, target: str | None = None) -> Response:
+        """The canned part of a fault: 429s, gateway errors and wrong-but-well-formed answers.
 
         Rate-limit headers are peeked, not consumed, and ``ratelimit-reset`` is pinned to 1 so
-        a client honouring it retries promptly.
+        a client honouring it retries promptly. ``target`` is the request's path and query,
+        which a ``redirect`` keeps while it sends the client to another host (127.0.0.2, where
+        nothing listens on this port).
         """
         export = _canonical(path).startswith("/api/v2/incremental/")
         headers = [
@@ -597,6 +604,19 @@ class Emulator:
             )
         if fault.kind == "429_no_retry_after":
             return Response(429, [("Content-Type", TEXT_TYPE), *headers], _ACCOUNT_429)
+        if fault.kind == "html_200":
+            return Response(200, [("Content-Type", HTML_TYPE), *headers], _MAINTENANCE)
+        if fault.kind == "empty_200":
+            return Response(200, [("Content-Type", JSON_TYPE), *headers], b"")
+        if fault.kind == "wrong_shape":
+            return json_response(200, {"unexpected": True}, headers)
+        if fault.kind == "redirect":
+            port = urlsplit(self.url).port
+            location = f"http://{REDIRECT_HOST}:{port}{target or path}"
+            body = f'<html><body>You are being <a href="{location}">redirected</a>.</body></html>'
+            return Response(
+                302, [("Content-Type", HTML_TYPE), *headers, ("Location", location)], body.encode()
+            )
         status = int(fault.kind)
         title = _GATEWAY_TITLES[status].encode()
         body = b"<html><body><h1>" + title + b"</h1></body></html>"
@@ -750,7 +770,7 @@ class _Handler(BaseHTTPRequestHandler):
             # Replays consume no budget: a retried request must find the same state.
             response = emulator.api_response(self.command, path, query, auth, consume=False)
         else:
-            response = emulator.fault_response(fault, path)
+            response = emulator.fault_response(fault, path, self.path)
         stats.response(response.status)
         if fault.kind == "truncate":
             self._send(response._replace(body=response.body[: len(response.body) // 2]))
@@ -803,6 +823,12 @@ class _Server(ThreadingHTTPServer):
         finally:
             with self._connections_lock:
                 self._connections.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-response (killed, or gave up waiting) is no error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """Wake handler threads blocked on idle keep-alive sockets so they exit."""
