@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import os
-import sys
 import typing as t
 
 import click
@@ -230,15 +229,18 @@ class TapZendesk(Tap):
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         # SIGTERM and Ctrl-C: end with a STATE (written even if unchanged, so it follows the
-        # last RECORD) that is safe to resume from: bookmarks only move after whole pages.
-        # Then leave at once instead of waiting for requests in flight on worker threads.
-        self.write_message(StateMessage(value=self.state))
-        sys.stdout.flush()
-        self.logger.warning("Stopped by signal %d; resume from the last STATE", signum)
-        for line in report_for(self, self.logger).lines():
-            self.logger.info(line)
-        logging.shutdown()
-        os._exit(128 + signum)
+        # last RECORD) that is safe to resume from, since bookmarks only move after whole
+        # pages; never in the middle of a message being written; then leave at once instead
+        # of waiting for requests in flight on worker threads.
+        def stop() -> None:
+            self.message_writer.write_message(StateMessage(value=self.state))
+            self.logger.warning("Stopped by signal %d; resume from the last STATE", signum)
+            for line in report_for(self, self.logger).lines():
+                self.logger.info(line)
+            logging.shutdown()
+            os._exit(128 + signum)
+
+        self.message_writer.when_idle(stop)
 
 
 def checked_file(

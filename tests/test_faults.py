@@ -79,7 +79,7 @@ def test_a_sync_with_10_percent_faults_emits_exactly_what_a_clean_sync_emits(
     clean = run_tap(config)
     assert clean.returncode == 0, clean.stderr
     emulator.reset_stats()
-    # Seeded: this seed's ~10 faults span 8 kinds, slowness included, in ~13 s.
+    # Seeded: this seed's 11 faults span 8 kinds, slowness included, and cost about 12 s.
     emulator.configure(fault_rate=0.1, fault_kinds=TRANSIENT_KINDS, fault_seed=23, slow_seconds=2)
 
     faulty = run_tap(config)

@@ -262,6 +262,11 @@ def test_sigterm_while_a_request_hangs_exits_at_once(small_emulator, start_tap):
     assert stopped.exit_seconds < 2.5, "SIGTERM waited for the request in flight"
 
 
+def _requests(emulator, prefix: str) -> int:
+    paths = emulator.stats["requests_by_path"]
+    return sum(count for path, count in paths.items() if path.startswith(prefix))
+
+
 def test_sigterm_while_the_target_is_slow_to_read_still_ends_with_a_state(
     small_emulator, start_tap
 ):
@@ -271,8 +276,12 @@ def test_sigterm_while_the_target_is_slow_to_read_still_ends_with_a_state(
     pipe at that instant (about one try in five), so several taps are stopped at once.
     """
     processes = [start_tap(None) for _ in range(6)]
-    # The target reads nothing for a while: every pipe fills and every tap waits to write.
-    time.sleep(3.5)
+    # The target reads nothing: once every tap is syncing, its pipe fills and it waits to write.
+    deadline = time.monotonic() + 30
+    while _requests(small_emulator, "/api/v2/incremental/ticket_events") < len(processes):
+        assert time.monotonic() < deadline, "the taps did not start"
+        time.sleep(0.1)
+    time.sleep(0.5)
     for process in processes:
         process.send_signal(signal.SIGTERM)
 

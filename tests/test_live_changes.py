@@ -48,7 +48,7 @@ def test_tickets_changed_during_a_sync_are_in_that_sync_or_the_next(
         if states == 3 and changed is None:
             assert process.poll() is None, "the sync ended before the change"
             changed = emulator.mutate(update_tickets=5, create_tickets=3)
-            records_before_change = sum('"type":"RECORD"' in line for line in lines)
+            records_before_change = sum('"type":"RECORD"' in sent for sent in lines)
     process.wait(timeout=60)
     first = TapRun(process.returncode, "".join(lines), stderr_path.read_text())
     emulator.configure(fault_rate=0.0)

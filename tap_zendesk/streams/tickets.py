@@ -70,14 +70,19 @@ class TicketCommentsFromEvents(TicketEventsExport):
             for child in event.get("child_events") or []:
                 if child.get("event_type") not in {"Comment", "VoiceComment"}:
                     continue
+                comment = {k: v for k, v in child.items() if k not in _EXPORT_ONLY_KEYS}
                 yield {
-                    **child,
+                    **comment,
                     "type": child.get("type") or child["event_type"],
                     "ticket_id": event.get("ticket_id"),
                     "audit_id": child.get("audit_id") or event["id"],
                     "created_at": child.get("created_at") or _created_at(event),
                     "metadata": {"system": event.get("system")},
                 }
+
+
+# Keys of the export's child events that are not part of a comment.
+_EXPORT_ONLY_KEYS = frozenset({"event_type", "via_reference_id"})
 
 
 def _created_at(event: Record) -> str:

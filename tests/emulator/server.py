@@ -736,6 +736,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._api(emulator, path, query)
             else:
                 self._send(_html(404, _HTML_404))
+        except ConnectionError:
+            # The client went away (killed, or gave up on a slow answer): nothing to answer.
+            self.close_connection = True
         except Exception:
             log.exception("emulator failed on %s %s", self.command, self.path)
             self.close_connection = True
