@@ -223,6 +223,7 @@ def _in_first_request_of(stream: str) -> t.Callable[[dict[str, t.Any]], bool]:
     return begun
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 @pytest.mark.parametrize(
     "moment",
     [
@@ -231,17 +232,19 @@ def _in_first_request_of(stream: str) -> t.Callable[[dict[str, t.Any]], bool]:
         "waiting-for-zendesk-after-full-table-records",
     ],
 )
-def test_sigterm_stops_the_run_and_its_last_message_is_a_state(small_emulator, start_tap, moment):
+def test_sigterm_stops_the_run_and_its_last_message_is_a_state(
+    small_emulator, start_tap, moment, signum
+):
     if moment == "amid-export-records":
         stop = _after_records(300)
     else:
         small_emulator.add_faults(FaultRule("/api/v2/ticket_forms", "slow", slow_seconds=2))
         stop = _in_first_request_of("ticket_form_agent_conditions")
 
-    stopped = _read(start_tap(None), stop, signal.SIGTERM)
+    stopped = _read(start_tap(None), stop, signum)
 
     assert stopped.exit_seconds is not None, "the run finished before SIGTERM came"
-    assert stopped.returncode != 0
+    assert stopped.returncode == 128 + signum
     assert "Traceback" not in stopped.stderr
     assert_no_secrets(TapRun(stopped.returncode, stopped.stdout, stopped.stderr), small_emulator)
     assert stopped.messages[-1]["type"] == "STATE", [
