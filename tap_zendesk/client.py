@@ -44,6 +44,7 @@ from tap_zendesk.ratelimit import (
     SEARCH,
     SEARCH_EXPORT_PER_MINUTE,
     RateGovernor,
+    endpoint_limits,
     governor_for,
 )
 from tap_zendesk.report import RunReport, report_for
@@ -106,7 +107,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         """The validated config."""
         return Settings.from_config(self.config)
 
-    @property
+    @cached_property
     def governor(self) -> RateGovernor:
         """The tap's one rate governor, shared by all its streams and workers."""
         governor = governor_for(
@@ -120,7 +121,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         self.report.governor = governor
         return governor
 
-    @property
+    @cached_property
     def report(self) -> RunReport:
         """The run's summary of 429s, waits and skips, logged at exit."""
         return report_for(self._tap, self._tap.logger)
@@ -505,11 +506,9 @@ def retry_after(response: requests.Response) -> float:
         reset = headers.get(name, "").strip()
         if reset.isdigit():
             return float(reset)
-    for name, value in headers.items():
-        if name.lower().startswith(("zendesk-ratelimit-", "zendesk-rate-limit-")):
-            fields = dict(part.strip().partition("=")[::2] for part in value.split(";"))
-            if fields.get("remaining") == "0" and fields.get("resets", "").isdigit():
-                return float(fields["resets"])
+    for _, left, resets in endpoint_limits(headers):
+        if left == 0:
+            return resets
     return FALLBACK_RETRY_AFTER_SECONDS
 
 

@@ -116,21 +116,27 @@ def _reported(
     reset = headers.get("ratelimit-reset") or headers.get("rate-limit-reset")
     if remaining and reset and remaining.isdigit() and reset.isdigit():
         yield ACCOUNT, float(remaining), float(reset)
+    for name, left, resets in endpoint_limits(headers):
+        if "search" in name:
+            bucket = SEARCH
+        elif "incremental" in name or "export" in name:
+            bucket = EXPORT
+        else:  # endpoint buckets such as tickets-index are not budgeted separately
+            continue
+        if bucket in buckets:
+            yield bucket, left, resets
+
+
+def endpoint_limits(headers: Mapping[str, str]) -> t.Iterator[tuple[str, float, float]]:
+    """(header name, remaining, seconds to reset) of each `zendesk-ratelimit-<bucket>` header,
+    whose value reads `total=100; remaining=99; resets=41`."""
     for name, value in headers.items():
         lowered = name.lower()
         if not lowered.startswith(("zendesk-ratelimit-", "zendesk-rate-limit-")):
             continue
         fields = dict(part.strip().partition("=")[::2] for part in value.split(";"))
-        if not (fields.get("remaining", "").isdigit() and fields.get("resets", "").isdigit()):
-            continue
-        if "search" in lowered:
-            bucket = SEARCH
-        elif "incremental" in lowered or "export" in lowered:
-            bucket = EXPORT
-        else:  # endpoint buckets such as tickets-index are not budgeted separately
-            continue
-        if bucket in buckets:
-            yield bucket, float(fields["remaining"]), float(fields["resets"])
+        if fields.get("remaining", "").isdigit() and fields.get("resets", "").isdigit():
+            yield lowered, float(fields["remaining"]), float(fields["resets"])
 
 
 _GOVERNORS: weakref.WeakKeyDictionary[object, RateGovernor] = weakref.WeakKeyDictionary()
