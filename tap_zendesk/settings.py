@@ -27,10 +27,39 @@ DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE = 10
 COMMENTS_SOURCES = ("ticket_events", "per_ticket")
 DEFAULT_PARALLEL_REQUESTS = 8
 MAX_PARALLEL_REQUESTS = 32
+# Ready-made searches, selectable by name in `premade_queries`.
+PREMADE_QUERIES = {
+    "open_tickets": "type:ticket status:open",
+    "closed_tickets": "type:ticket status:closed",
+}
+# `include=` values of the incremental ticket export. Per-ticket ones land on each ticket under
+# the name given here; object ones arrive as top-level arrays of another stream's records.
+PER_TICKET_SIDELOADS = {
+    "metric_sets": "metric_set",
+    "dates": "dates",
+    "slas": "slas",
+    "comment_count": "comment_count",
+}
+OBJECT_SIDELOADS = ("users", "groups", "organizations", "brands")
+TICKET_SIDELOADS = (*PER_TICKET_SIDELOADS, *OBJECT_SIDELOADS)
+_QUERY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST_NAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$", re.IGNORECASE)
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchQuery:
+    """One search stream: `search_<name>` reads the results of `query`."""
+
+    name: str
+    query: str
+
+    @property
+    def stream_name(self) -> str:
+        """The stream this query's results are emitted as."""
+        return f"search_{self.name}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +79,15 @@ class Settings:
     parallel_requests: int = DEFAULT_PARALLEL_REQUESTS
     rate_limit_per_minute: float = DEFAULT_RATE_LIMIT_PER_MINUTE
     export_rate_limit_per_minute: float = DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE
+    # How the start was configured ("start_date=<iso>" or "days_back=<n>"): a change of it,
+    # not the daily move of a days_back date, restarts incremental streams from the new start.
+    start_setting: str = ""
+    searches: tuple[SearchQuery, ...] = ()
+    ticket_sideloads: tuple[str, ...] = ()
+    include_attachments: bool = True
+    legacy_schema: bool = False
+    exclude_deleted: bool = False
+    typed_custom_fields: bool = True
 
     @property
     def api_url(self) -> str:
@@ -97,6 +135,17 @@ class Settings:
                 config, "export_rate_limit_per_minute", DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE
             )
         )
+        searches = attempt(lambda: _searches(config))
+        sideloads = attempt(lambda: _sideloads(config))
+        flags = {
+            name: attempt(lambda name=name, default=default: _flag(config, name, default))
+            for name, default in (
+                ("include_attachments", True),
+                ("legacy_schema", False),
+                ("exclude_deleted", False),
+                ("typed_custom_fields", True),
+            )
+        }
         if problems:
             raise ConfigValidationError(problems[0], errors=problems)
         auth_method, email, credential = auth
@@ -114,6 +163,10 @@ class Settings:
             parallel_requests=parallel,
             rate_limit_per_minute=rate,
             export_rate_limit_per_minute=export_rate,
+            start_setting=_start_setting(config, start),
+            searches=searches,
+            ticket_sideloads=sideloads,
+            **flags,
         )
 
 
@@ -294,3 +347,66 @@ def _timeout(config: t.Mapping[str, t.Any]) -> float:
         msg = f"request_timeout must be a number of seconds > 0, not {value!r}"
         raise ValueError(msg)
     return float(value)
+
+
+def _start_setting(config: t.Mapping[str, t.Any], start: dt.datetime) -> str:
+    if config.get("days_back") is not None:
+        return f"days_back={config['days_back']}"
+    return f"start_date={start.isoformat()}"
+
+
+def _flag(config: t.Mapping[str, t.Any], field: str, default: bool) -> bool:
+    value = config.get(field)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        msg = f"{field} must be true or false, not {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _searches(config: t.Mapping[str, t.Any]) -> tuple[SearchQuery, ...]:
+    """`search_queries` then `premade_queries`, each name once."""
+    custom = config.get("search_queries") or []
+    premade = config.get("premade_queries") or []
+    if not isinstance(custom, list):
+        msg = 'search_queries must be a list such as [{"name": "vip", "query": "type:ticket"}]'
+        raise ValueError(msg)
+    if not isinstance(premade, list) or any(name not in PREMADE_QUERIES for name in premade):
+        msg = f"premade_queries must be a list of names from: {', '.join(PREMADE_QUERIES)}"
+        raise ValueError(msg)
+    searches: list[SearchQuery] = []
+    for position, entry in enumerate(custom):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        query = entry.get("query") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not _QUERY_NAME.match(name):
+            msg = (
+                f"search_queries[{position}].name must be lower-case letters, digits and _ "
+                f"starting with a letter (it becomes the stream search_<name>), not {name!r}"
+            )
+            raise ValueError(msg)
+        if not isinstance(query, str) or not query.strip():
+            msg = f"search_queries[{position}] ({name}) needs a query in Zendesk search syntax"
+            raise ValueError(msg)
+        searches.append(SearchQuery(name, query.strip()))
+    searches += [SearchQuery(name, PREMADE_QUERIES[name]) for name in dict.fromkeys(premade)]
+    names = [search.name for search in searches]
+    if duplicated := sorted({name for name in names if names.count(name) > 1}):
+        msg = f"search query name {duplicated[0]!r} is used twice: give each query its own name"
+        raise ValueError(msg)
+    return tuple(searches)
+
+
+def _sideloads(config: t.Mapping[str, t.Any]) -> tuple[str, ...]:
+    value = config.get("ticket_sideloads") or []
+    if not isinstance(value, list):
+        msg = 'ticket_sideloads must be a list such as ["metric_sets", "users"]'
+        raise ValueError(msg)
+    for name in value:
+        if name == "last_audits":
+            msg = "ticket_sideloads: last_audits is not offered by the incremental ticket export"
+            raise ValueError(msg)
+        if name not in TICKET_SIDELOADS:
+            msg = f"ticket_sideloads: {name!r} is not one of {', '.join(TICKET_SIDELOADS)}"
+            raise ValueError(msg)
+    return tuple(dict.fromkeys(value))

@@ -26,6 +26,10 @@ from tap_zendesk.settings import (
     DEFAULT_RATE_LIMIT_PER_MINUTE,
     MAX_PAGE_SIZE,
     MAX_PARALLEL_REQUESTS,
+    OBJECT_SIDELOADS,
+    PER_TICKET_SIDELOADS,
+    PREMADE_QUERIES,
+    TICKET_SIDELOADS,
     Settings,
 )
 from tap_zendesk.state import state_problems
@@ -175,6 +179,85 @@ class TapZendesk(Tap):
             description=(
                 "Workers for per-ticket reads (comments in `per_ticket` mode), "
                 f"1 to {MAX_PARALLEL_REQUESTS}."
+            ),
+        ),
+        th.Property(
+            "search_queries",
+            th.ArrayType(
+                th.ObjectType(
+                    th.Property("name", th.StringType, required=True),
+                    th.Property("query", th.StringType, required=True),
+                )
+            ),
+            title="Search queries",
+            description=(
+                "Zendesk searches to extract, each as its own stream `search_<name>`, e.g. "
+                '`[{"name": "vip_pending", "query": "type:ticket status:pending tags:vip"}]`. '
+                "Names: lower-case letters, digits and `_`."
+            ),
+        ),
+        th.Property(
+            "premade_queries",
+            th.ArrayType(th.StringType(allowed_values=list(PREMADE_QUERIES))),
+            title="Ready-made search queries",
+            description=(
+                "Ready-made searches by name: "
+                + ", ".join(f"`{name}` (`{query}`)" for name, query in PREMADE_QUERIES.items())
+                + "."
+            ),
+        ),
+        th.Property(
+            "ticket_sideloads",
+            th.ArrayType(th.StringType(allowed_values=list(TICKET_SIDELOADS))),
+            title="Associated data (ticket side-loads)",
+            description=(
+                "`include=` values of the ticket export. Per ticket ("
+                + ", ".join(f"`{name}`" for name in PER_TICKET_SIDELOADS)
+                + ") land on each ticket record; `metric_sets` also feeds `ticket_metrics`. "
+                "Objects ("
+                + ", ".join(f"`{name}`" for name in OBJECT_SIDELOADS)
+                + ") are emitted as records of their own stream, without extra requests."
+            ),
+        ),
+        th.Property(
+            "include_attachments",
+            th.BooleanType,
+            default=True,
+            title="Include attachments",
+            description=(
+                "Keep `attachments` on comments and offer the `ticket_comment_attachments` "
+                "stream. False: nothing attachment-related is emitted."
+            ),
+        ),
+        th.Property(
+            "exclude_deleted",
+            th.BooleanType,
+            default=False,
+            title="Exclude deleted records",
+            description=(
+                "Leave out deleted tickets, users and organizations and deleted metric events. "
+                "Default false: deleted rows are emitted so a merging target sees the delete."
+            ),
+        ),
+        th.Property(
+            "legacy_schema",
+            th.BooleanType,
+            default=False,
+            title="Legacy schema",
+            description=(
+                "Emit the stream names, columns, types and keys of the incumbent Singer tap "
+                "(tap-zendesk 2.8.2), so switching taps changes no downstream column. "
+                "Turns typed custom-field columns off."
+            ),
+        ),
+        th.Property(
+            "typed_custom_fields",
+            th.BooleanType,
+            default=True,
+            title="Typed custom-field columns",
+            description=(
+                "At discovery, read the ticket, user and organization field definitions and "
+                "give each active custom field its own typed column."
             ),
         ),
         th.Property(
