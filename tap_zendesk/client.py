@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 import requests
-from singer_sdk import RESTStream, StreamSchema, metrics
+from singer_sdk import RESTStream, metrics
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -48,7 +48,7 @@ from tap_zendesk.ratelimit import (
     governor_for,
 )
 from tap_zendesk.report import RunReport, report_for
-from tap_zendesk.schemas import SCHEMAS
+from tap_zendesk.schemas import SCHEMAS, ConfiguredSchema
 from tap_zendesk.settings import MAX_PARALLEL_REQUESTS, Settings
 from tap_zendesk.state import bookmark_problems
 
@@ -79,7 +79,7 @@ _TRANSIENT = (
 class ZendeskStream(RESTStream[dict[str, t.Any]]):
     """A Zendesk Support endpoint read page by page."""
 
-    schema = StreamSchema(SCHEMAS)
+    schema = ConfiguredSchema(SCHEMAS)
     # Records come straight from Zendesk's JSON, already of the schema's types: see
     # `_generate_record_messages` for what is still done per record.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
@@ -91,6 +91,9 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     skip_statuses: t.ClassVar[frozenset[int]] = frozenset({403})
     allow_redirects = False
     _LOG_REQUEST_METRIC_URLS = False
+    # Streams with no request of their own name the stream whose responses carry their
+    # records (side-loads, attachments of comments); that stream emits them via `feed`.
+    fed_by: t.ClassVar[str | None] = None
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -151,7 +154,46 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         """Seconds to wait for a response before retrying."""
         return self.settings.request_timeout
 
+    def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
+        """This stream's schema for the config in use; `schema` is a private copy to edit."""
+        return schema
+
     # Output -------------------------------------------------------------------------------
+
+    @property
+    def has_selected_descendents(self) -> bool:
+        """Also true when a stream fed from this one is selected: this one must then run."""
+        return super().has_selected_descendents or any(
+            stream.selected for stream in self.fed_streams().values()
+        )
+
+    def fed_streams(self) -> dict[str, ZendeskStream]:
+        """The tap's streams whose records this stream's responses carry."""
+        return {
+            name: stream
+            for name, stream in self._tap.streams.items()
+            if isinstance(stream, ZendeskStream) and stream.fed_by == self.name
+        }
+
+    def feed(self, stream_name: str, records: t.Iterable[Record]) -> None:
+        """Emit records of another stream that arrived in this stream's responses, when that
+        stream exists and is selected; its SCHEMA goes out before its first record."""
+        stream = self._tap.streams.get(stream_name)
+        if not isinstance(stream, ZendeskStream) or not stream.selected:
+            return
+        for record in records:
+            if not stream._schema_written:
+                stream._write_schema_message()
+                stream._schema_written = True
+            stream._write_record_message(record)
+
+    _schema_written = False
+
+    def request_records(self, context: Context | None) -> t.Iterable[Record]:
+        """Records of this stream's own endpoint; a fed stream has none (see `feed`)."""
+        if self.fed_by is not None:
+            return iter(())
+        return self.read_pages(context)
 
     def _generate_record_messages(self, record: Record) -> t.Iterator[RecordMessage]:
         """The SDK's RECORD messages without its two walks over every value of every record.
@@ -214,6 +256,9 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             params=dict(page.next_page_token or {}),
         )
 
+    def receive_page(self, body: t.Any, items: list[Record], context: Context | None) -> None:
+        """Look at a whole response before its records are emitted (its side-loads)."""
+
     def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """The records a page yields; streams derived from another endpoint override this."""
         return items
@@ -222,7 +267,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         """Records of one response (the page loop itself uses the paginator)."""
         return self.new_paginator(None).records(self.decode(response))
 
-    def request_records(self, context: Context | None) -> t.Iterable[Record]:
+    def read_pages(self, context: Context | None) -> t.Iterable[Record]:
         """Read every page; save the resume point after each one is fully emitted.
 
         Code after a page's last `yield` runs only once the SDK has written that record (and
@@ -240,6 +285,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                     body = next_page.result()
                     try:
                         records = paginator.records(body)
+                        self.receive_page(body, records, context)
                         paginator.advance(body)
                     except UnexpectedResponse as exc:
                         msg = f"{self.name}: unexpected response from {self.path}: {exc}"

@@ -11,8 +11,11 @@ import json
 import typing as t
 from importlib import resources
 
-from singer_sdk import SchemaDirectory
+from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.singerlib.schema import resolve_schema_references
+
+if t.TYPE_CHECKING:
+    from tap_zendesk.client import ZendeskStream
 
 _ROOT = resources.files(__name__)
 
@@ -36,3 +39,18 @@ class ZendeskSchemas(SchemaDirectory):
 
 
 SCHEMAS = ZendeskSchemas()
+
+
+class ConfiguredSchema(StreamSchema):
+    """A stream's schema file, adapted once per stream to its config by `configure_schema`
+    (typed custom-field columns, no attachments, the legacy layout)."""
+
+    def get_stream_schema(
+        self, stream: ZendeskStream, stream_class: type[ZendeskStream]
+    ) -> dict[str, t.Any]:
+        """The adapted schema, built on first use and kept on the stream."""
+        schema = stream.__dict__.get("_configured_schema")
+        if schema is None:
+            base = copy.deepcopy(super().get_stream_schema(stream, stream_class))
+            schema = stream.__dict__["_configured_schema"] = stream.configure_schema(base)
+        return schema
