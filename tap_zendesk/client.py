@@ -55,6 +55,8 @@ from tap_zendesk.state import bookmark_problems
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+# The bookmark key holding how the start was configured when the stream's state began.
+START_SETTING = "start_setting"
 # Zendesk refuses an export start_time within the last minute (422).
 EXPORT_SAFETY_SECONDS = 61
 # 429s are Zendesk pacing us, not failing: keep waiting this long in total per request.
@@ -256,6 +258,13 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             params=dict(page.next_page_token or {}),
         )
 
+    def prepare_state(self, context: Context | None) -> None:
+        """Adjust the saved state before reading resumes from it."""
+
+    def is_deleted(self, record: Record) -> bool:
+        """Whether a record is a deleted row, left out when exclude_deleted is set."""
+        return False
+
     def receive_page(self, body: t.Any, items: list[Record], context: Context | None) -> None:
         """Look at a whole response before its records are emitted (its side-loads)."""
 
@@ -275,6 +284,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         The next page is fetched in the background while this one is emitted, so waiting for
         Zendesk (and for the rate budget) overlaps with our own work.
         """
+        self.prepare_state(context)
         paginator = self.new_paginator(context)
         prefetch = ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-next-page")
         try:
@@ -292,7 +302,10 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                         raise UnexpectedResponse(msg) from exc
                     if not paginator.finished:
                         next_page = prefetch.submit(self.fetch, paginator.params(), context)
-                    yield from self.transform_page(records, context)
+                    page = self.transform_page(records, context)
+                    if self.settings.exclude_deleted:
+                        page = (record for record in page if not self.is_deleted(record))
+                    yield from page
                     self.save_bookmark(context, paginator)
         except ClientError as exc:
             if exc.status in {400, 422} and "cursor" in paginator.params():
@@ -482,6 +495,29 @@ class IncrementalExportStream(ZendeskStream):
     # Fixed query parameters of every export request, e.g. side-loads.
     export_params: t.ClassVar[dict[str, str]] = {}
 
+    # Whether the export itself can leave deleted rows out (`exclude_deleted=true`).
+    excludes_deleted_server_side: t.ClassVar[bool] = False
+
+    def prepare_state(self, context: Context | None) -> None:
+        """Re-read from the start when start_date or days_back changed since the last run.
+
+        The state keeps how the start was configured; an unchanged setting (a days_back
+        whose date moved with the calendar included) never resets anything.
+        """
+        state = self.get_context_state(context)
+        current = self.settings.start_setting
+        recorded = state.get(START_SETTING)
+        if recorded is not None and recorded != current:
+            self.logger.info(
+                "%s: the start changed (%s, was %s): re-reading from %s",
+                self.name,
+                current,
+                recorded,
+                iso_timestamp(self.settings.start_epoch),
+            )
+            state.clear()
+        state[START_SETTING] = current
+
     def export_start_time(self, context: Context | None) -> int:
         """The later of start date and bookmark, never within Zendesk's last minute."""
         start = self.settings.start_epoch
@@ -499,6 +535,9 @@ class IncrementalExportStream(ZendeskStream):
         state = self.get_context_state(context)
         if problems := bookmark_problems(self.name, state):
             raise ZendeskError(problems[0])
+        params = dict(self.export_params)
+        if self.settings.exclude_deleted and self.excludes_deleted_server_side:
+            params["exclude_deleted"] = "true"
         if self.export_style is CursorExport:
             cursor = state.get("cursor")
             return CursorExport(
@@ -506,7 +545,7 @@ class IncrementalExportStream(ZendeskStream):
                 start_time=self.export_start_time(context),
                 cursor=cursor,
                 page_size=self.settings.page_size,
-                extra_params=self.export_params,
+                extra_params=params,
             )
         end_time, seen = state.get("end_time"), state.get("boundary_ids") or []
         return TimeExport(
@@ -515,7 +554,7 @@ class IncrementalExportStream(ZendeskStream):
             page_size=self.settings.page_size,
             timestamp_of=self.record_timestamp,
             seen_at_start=seen if end_time is not None else (),
-            extra_params=self.export_params,
+            extra_params=params,
         )
 
 

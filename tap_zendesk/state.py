@@ -17,6 +17,7 @@ _BOOKMARK_TYPES: dict[str, tuple[type, ...]] = {
     "window_start": (int,),
     "window_done": (bool,),
     "replication_key_value": (int, str),
+    "start_setting": (str,),
 }
 
 

@@ -14,6 +14,7 @@ from tap_zendesk.streams.forms import (
 from tap_zendesk.streams.organizations import OrganizationsStream
 from tap_zendesk.streams.tickets import (
     TicketAuditsStream,
+    TicketCommentAttachmentsStream,
     TicketCommentsFromEvents,
     TicketCommentsPerTicket,
     TicketsStream,
@@ -31,9 +32,13 @@ def stream_classes(config: t.Mapping[str, t.Any]) -> list[type[ZendeskStream]]:
         if config.get("comments_source") == "per_ticket"
         else TicketCommentsFromEvents
     )
+    attachments = (
+        [] if config.get("include_attachments") is False else [TicketCommentAttachmentsStream]
+    )
     return [
         TicketsStream,
         comments,
+        *attachments,
         TicketAuditsStream,
         TicketMetricEventsStream,
         TicketFieldsStream,

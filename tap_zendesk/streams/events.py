@@ -32,3 +32,7 @@ class TicketMetricEventsStream(IncrementalExportStream):
     records_key = "ticket_metric_events"
     replication_key = "time"
     export_style = TimeExport
+
+    def is_deleted(self, record: Record) -> bool:
+        """Metric events Zendesk withdrew (e.g. a breach that did not happen) say `deleted`."""
+        return record.get("deleted") is True

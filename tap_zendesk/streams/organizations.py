@@ -1,7 +1,7 @@
 """Organizations."""
 
 from tap_zendesk.client import IncrementalExportStream
-from tap_zendesk.pagination import TimeExport
+from tap_zendesk.pagination import Record, TimeExport
 
 
 class OrganizationsStream(IncrementalExportStream):
@@ -12,3 +12,7 @@ class OrganizationsStream(IncrementalExportStream):
     records_key = "organizations"
     replication_key = "updated_at"
     export_style = TimeExport
+
+    def is_deleted(self, record: Record) -> bool:
+        """A deleted organization has a `deleted_at`."""
+        return record.get("deleted_at") is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_zendesk.client import IncrementalExportStream, iso_timestamp, to_epoch
+from tap_zendesk.client import IncrementalExportStream, ZendeskStream, iso_timestamp, to_epoch
 from tap_zendesk.pagination import CursorPages, Paginator, Record
 from tap_zendesk.streams.events import TicketEventsExport
 
@@ -23,6 +23,56 @@ class TicketsStream(IncrementalExportStream):
     path = "/incremental/tickets/cursor.json"
     records_key = "tickets"
     replication_key = "generated_timestamp"
+    excludes_deleted_server_side = True
+
+    def is_deleted(self, record: Record) -> bool:
+        """A deleted ticket stays in the export with status "deleted"."""
+        return record.get("status") == "deleted"
+
+
+class CommentsStream(ZendeskStream):
+    """What every way of reading comments shares: their attachments.
+
+    With include_attachments each attachment is also a row of ticket_comment_attachments;
+    without it comments carry no `attachments` at all.
+    """
+
+    def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
+        """No `attachments` property when attachments are left out."""
+        schema = super().configure_schema(schema)
+        if not self.settings.include_attachments:
+            schema["properties"].pop("attachments", None)
+        return schema
+
+    def with_attachments(self, comments: t.Iterable[Record]) -> t.Iterator[Record]:
+        """Comments as configured; their attachments fed to ticket_comment_attachments."""
+        keep = self.settings.include_attachments
+        for comment in comments:
+            if keep:
+                self.feed(TicketCommentAttachmentsStream.name, attachment_rows(comment))
+            else:
+                comment.pop("attachments", None)
+            yield comment
+
+
+def attachment_rows(comment: Record) -> t.Iterator[Record]:
+    """One row per attachment of a comment, with the comment and ticket it belongs to."""
+    for attachment in comment.get("attachments") or []:
+        yield {
+            **attachment,
+            "ticket_id": comment.get("ticket_id"),
+            "comment_id": comment.get("id"),
+        }
+
+
+class TicketCommentAttachmentsStream(ZendeskStream):
+    """One row per comment attachment, from the comments already read (no request of its own).
+
+    Offered only with include_attachments; rows come and go with their comments' bookmark.
+    """
+
+    name = "ticket_comment_attachments"
+    fed_by = "ticket_comments"
 
 
 class TicketAuditsStream(TicketEventsExport):
@@ -51,11 +101,25 @@ class TicketAuditsStream(TicketEventsExport):
                 "via_reference_id": event.get("via_reference_id"),
                 "metadata": {"system": event.get("system")},
                 "merged_ticket_ids": event.get("merged_ticket_ids"),
-                "events": event.get("child_events") or [],
+                "events": self.events_as_configured(event.get("child_events") or []),
             }
 
+    def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
+        """No `attachments` on comment events when attachments are left out."""
+        schema = super().configure_schema(schema)
+        if not self.settings.include_attachments:
+            schema["properties"]["events"]["items"]["properties"].pop("attachments", None)
+        return schema
 
-class TicketCommentsFromEvents(TicketEventsExport):
+    def events_as_configured(self, events: list[Record]) -> list[Record]:
+        """Comment events keep their attachments only with include_attachments."""
+        if not self.settings.include_attachments:
+            for event in events:
+                event.pop("attachments", None)
+        return events
+
+
+class TicketCommentsFromEvents(CommentsStream, TicketEventsExport):
     """Every comment, from the Comment child events of the ticket events export (default).
 
     Comments of deleted tickets stay in the export and are emitted with their `ticket_id`.
@@ -66,6 +130,9 @@ class TicketCommentsFromEvents(TicketEventsExport):
 
     def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """One record per Comment child event."""
+        return self.with_attachments(self._comments(items))
+
+    def _comments(self, items: list[Record]) -> t.Iterator[Record]:
         for event in items:
             for child in event.get("child_events") or []:
                 if child.get("event_type") not in {"Comment", "VoiceComment"}:
@@ -90,7 +157,7 @@ def _created_at(event: Record) -> str:
     return event.get("created_at") or iso_timestamp(event["timestamp"])
 
 
-class TicketCommentsPerTicket(IncrementalExportStream):
+class TicketCommentsPerTicket(CommentsStream, IncrementalExportStream):
     """Every comment, read per ticket from `/tickets/{id}/comments.json` (`per_ticket`).
 
     Reads the tickets export with its own cursor and, for each changed ticket, its comments
@@ -120,6 +187,9 @@ class TicketCommentsPerTicket(IncrementalExportStream):
 
     def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """The page's tickets' comments created inside this run's window, in ticket order."""
+        return self.with_attachments(self._window_comments(items))
+
+    def _window_comments(self, items: list[Record]) -> t.Iterator[Record]:
         live = [ticket for ticket in items if ticket.get("status") != "deleted"]
         for ticket, comments in self.fan_out(self._comments_of, live):
             version = ticket["generated_timestamp"]

@@ -1,6 +1,7 @@
 """Users and their memberships."""
 
 from tap_zendesk.client import IncrementalExportStream
+from tap_zendesk.pagination import Record
 
 
 class UsersStream(IncrementalExportStream):
@@ -10,3 +11,7 @@ class UsersStream(IncrementalExportStream):
     path = "/incremental/users/cursor.json"
     records_key = "users"
     replication_key = "updated_at"
+
+    def is_deleted(self, record: Record) -> bool:
+        """Zendesk marks a deleted user inactive (`active: false`)."""
+        return record.get("active") is False
