@@ -11,6 +11,7 @@ from tap_zendesk.streams.forms import (
     TicketFormEndUserConditionsStream,
     TicketFormsStream,
 )
+from tap_zendesk.streams.history import TicketFieldHistoryStream
 from tap_zendesk.streams.organizations import OrganizationsStream
 from tap_zendesk.streams.tickets import (
     TicketAuditsStream,
@@ -40,6 +41,7 @@ def stream_classes(config: t.Mapping[str, t.Any]) -> list[type[ZendeskStream]]:
         comments,
         *attachments,
         TicketAuditsStream,
+        TicketFieldHistoryStream,
         TicketMetricEventsStream,
         TicketFieldsStream,
         TicketFormsStream,

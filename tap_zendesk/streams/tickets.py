@@ -7,6 +7,7 @@ import typing as t
 from tap_zendesk.client import IncrementalExportStream, ZendeskStream, iso_timestamp, to_epoch
 from tap_zendesk.pagination import CursorPages, Paginator, Record
 from tap_zendesk.streams.events import TicketEventsExport
+from tap_zendesk.streams.history import TicketFieldHistoryStream, field_changes
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -92,7 +93,7 @@ class TicketAuditsStream(TicketEventsExport):
         for event in items:
             if event.get("event_type", "Audit") != "Audit":
                 continue
-            yield {
+            audit = {
                 "id": event["id"],
                 "ticket_id": event.get("ticket_id"),
                 "created_at": _created_at(event),
@@ -103,6 +104,8 @@ class TicketAuditsStream(TicketEventsExport):
                 "merged_ticket_ids": event.get("merged_ticket_ids"),
                 "events": self.events_as_configured(event.get("child_events") or []),
             }
+            self.feed(TicketFieldHistoryStream.name, field_changes(audit))
+            yield audit
 
     def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
         """No `attachments` on comment events when attachments are left out."""
