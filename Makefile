@@ -12,10 +12,17 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 # Singer targets pin old libraries (target-jsonl: backoff, jsonschema) that would break
-# singer-sdk, so each lives in its own virtual environment, as Meltano does it.
-$(TARGETS)/target-jsonl/bin/.installed:
-	$(PYTHON) -m venv $(TARGETS)/target-jsonl
-	$(TARGETS)/target-jsonl/bin/pip install --quiet --disable-pip-version-check target-jsonl==0.1.4
+# singer-sdk, so each target, and Meltano, lives in its own virtual environment, as Meltano
+# does it: .venv-targets/<name>, with the version pinned here.
+PIN_target-jsonl := target-jsonl==0.1.4
+PIN_target-csv := meltanolabs-target-csv==0.5.0
+PIN_target-duckdb := target-duckdb==0.8.0
+PIN_meltano := meltano==4.4.1
+TARGET_VENVS := $(foreach name,target-jsonl target-csv target-duckdb meltano,$(TARGETS)/$(name)/bin/.installed)
+
+$(TARGETS)/%/bin/.installed:
+	$(PYTHON) -m venv $(TARGETS)/$*
+	$(TARGETS)/$*/bin/pip install --quiet --disable-pip-version-check $(PIN_$*)
 	touch $@
 
 demo: $(BIN)/.installed $(TARGETS)/target-jsonl/bin/.installed
@@ -25,8 +32,9 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
-	$(BIN)/python -m pytest
+# The tests of targets and Meltano fail here, instead of skipping, if one is missing.
+test: lint $(TARGET_VENVS)
+	ZENDESK_TESTS_REQUIRE_TARGETS=1 $(BIN)/python -m pytest
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m tests.bench

@@ -6,6 +6,8 @@ only in the Authorization header, never in a URL, a log line or a repr.
 
 from __future__ import annotations
 
+import typing as t
+
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
@@ -15,12 +17,13 @@ from tap_zendesk.settings import Settings
 class BearerAuth(AuthBase):
     """`Authorization: Bearer <token>` for OAuth access tokens."""
 
-    def __init__(self, token: str) -> None:
-        self._token = token
+    def __init__(self, token: str | t.Callable[[], str]) -> None:
+        # A callable gives the current token of one that is renewed during the run.
+        self._token = token if callable(token) else lambda: token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Add the header to an outgoing request."""
-        request.headers["Authorization"] = f"Bearer {self._token}"
+        request.headers["Authorization"] = f"Bearer {self._token()}"
         return request
 
     def __repr__(self) -> str:

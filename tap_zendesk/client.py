@@ -37,7 +37,10 @@ from tap_zendesk.errors import (
     ZendeskError,
     zendesk_error_text,
 )
+from tap_zendesk.legacy import LAYOUTS, LegacyLayout
+from tap_zendesk.oauth import OAuthTokens
 from tap_zendesk.pagination import CursorExport, CursorPages, Paginator, Record, TimeExport
+from tap_zendesk.per_tap import per_tap
 from tap_zendesk.ratelimit import (
     ACCOUNT,
     EXPORT,
@@ -47,7 +50,7 @@ from tap_zendesk.ratelimit import (
     endpoint_limits,
     governor_for,
 )
-from tap_zendesk.report import RunReport, report_for
+from tap_zendesk.report import RunReport, StreamTally, report_for
 from tap_zendesk.schemas import SCHEMAS, ConfiguredSchema
 from tap_zendesk.settings import MAX_PARALLEL_REQUESTS, Settings
 from tap_zendesk.state import bookmark_problems
@@ -106,6 +109,8 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         adapter = requests.adapters.HTTPAdapter(pool_maxsize=MAX_PARALLEL_REQUESTS)
         for scheme in ("https://", "http://"):
             self.requests_session.mount(scheme, adapter)
+        if self.legacy is not None:
+            self.primary_keys = self.legacy.key_properties
 
     @cached_property
     def settings(self) -> Settings:
@@ -128,8 +133,23 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
 
     @cached_property
     def report(self) -> RunReport:
-        """The run's summary of 429s, waits and skips, logged at exit."""
-        return report_for(self._tap, self._tap.logger)
+        """The run's progress lines and its summary of 429s, waits and skips."""
+        report = report_for(self._tap, self._tap.logger)
+        report.interval = self.settings.progress_interval
+        return report
+
+    @cached_property
+    def tally(self) -> StreamTally:
+        """This stream's counts for the progress lines and the summary."""
+        return self.report.tally(self.name)
+
+    def progress_start(self, context: Context | None) -> int | None:
+        """Where a read starts in time, for the percent-done estimate; None: no estimate."""
+        return None
+
+    def progress_position(self, items: list[Record]) -> int | None:
+        """How far in time a page reached, for the percent-done estimate."""
+        return None
 
     @property
     def url_base(self) -> str:
@@ -139,7 +159,16 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     @cached_property
     def authenticator(self) -> requests.auth.AuthBase:
         """The credential of the configured auth_method."""
+        if self.oauth is not None:
+            return self.oauth.authenticator
         return authenticator_for(self.settings)
+
+    @cached_property
+    def oauth(self) -> OAuthTokens | None:
+        """The run's OAuth tokens, shared by every stream, when auth_method is oauth."""
+        if self.settings.auth_method != "oauth":
+            return None
+        return per_tap(self._tap, "oauth", lambda: OAuthTokens(self.settings, self._tap.logger))
 
     @cached_property
     def user_agent(self) -> str:
@@ -157,8 +186,22 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         return self.settings.request_timeout
 
     def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
-        """This stream's schema for the config in use; `schema` is a private copy to edit."""
-        return schema
+        """This stream's schema for the config in use; `schema` is a private copy to edit.
+
+        With legacy_schema it is the incumbent tap's layout; hooks of subclasses run after.
+        """
+        return self.legacy.schema(schema) if self.legacy is not None else schema
+
+    @cached_property
+    def legacy(self) -> LegacyLayout | None:
+        """The incumbent tap's layout of this stream, when legacy_schema asks for it."""
+        return LAYOUTS.get(self.name) if self.settings.legacy_schema else None
+
+    @cached_property
+    def _legacy_shape(self) -> t.Callable[[Record], Record]:
+        """Gives records the legacy schema's shape (see tap_zendesk/legacy.py)."""
+        assert self.legacy is not None
+        return self.legacy.record_shaper(self.schema, self.name, self.logger)
 
     # Output -------------------------------------------------------------------------------
 
@@ -188,6 +231,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 stream._write_schema_message()
                 stream._schema_written = True
             stream._write_record_message(record)
+            stream.tally.records += 1
 
     _schema_written = False
 
@@ -204,6 +248,8 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         two thirds of the tap's CPU. Zendesk's JSON already has the schema's types, so only the
         top-level keys that are deselected or not in the schema are dropped, with a set lookup.
         """
+        if self.legacy is not None:
+            record = self._legacy_shape(record)
         if self._nested_deselection:
             pop_deselected_record_properties(record, self.schema, self.mask)
         keep = self._emitted_properties
@@ -286,6 +332,8 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         """
         self.prepare_state(context)
         paginator = self.new_paginator(context)
+        tally = self.tally
+        tally.span_start = self.progress_start(context)
         prefetch = ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-next-page")
         try:
             with self.get_http_request_counter() as self._request_counter:
@@ -305,8 +353,12 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                     page = self.transform_page(records, context)
                     if self.settings.exclude_deleted:
                         page = (record for record in page if not self.is_deleted(record))
-                    yield from page
+                    for record in page:
+                        tally.records += 1
+                        yield record
                     self.save_bookmark(context, paginator)
+                    tally.pages += 1
+                    tally.position = self.progress_position(records) or tally.position
         except ClientError as exc:
             if exc.status in {400, 422} and "cursor" in paginator.params():
                 msg = (
@@ -320,6 +372,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             self.logger.warning("Skipping stream '%s': %s", self.name, exc)
             self.report.stream_skipped(self.name, str(exc))
         finally:
+            tally.finished = time.monotonic()
             prefetch.shutdown(wait=False, cancel_futures=True)
 
     def read_all(self, path: str, context: Context, paginator: Paginator) -> list[Record] | None:
@@ -382,23 +435,42 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         )
         if path is not None:
             request.url = self.url_base + path.format(**(context or {}))
-        prepared = self.build_prepared_request(
-            method=request.method,
-            url=request.url,
-            params=request.encode_params(),
-            headers=request.headers,
-        )
+
+        def prepare() -> requests.PreparedRequest:
+            return self.build_prepared_request(
+                method=request.method,
+                url=request.url,
+                params=request.encode_params(),
+                headers=request.headers,
+            )
+
+        prepared = prepare()
         url_path = urlsplit(request.url).path
         failures = 0
         rate_limited_for = 0.0
+        renewed = False
         while True:
-            self.governor.acquire(url_path)
+            waited = self.governor.acquire(url_path)
             with self._count_lock:
                 self._request_counter.increment()
+                self.tally.requests += 1
+                self.tally.waited += waited
             try:
                 return self.decode(self._request(prepared, context))
+            except AuthenticationFailed as exc:
+                # An expired OAuth access token is renewed once, then the request retried.
+                sent = prepared.headers.get("Authorization", "").removeprefix("Bearer ")
+                if renewed or not exc.token_rejected or self.oauth is None:
+                    raise
+                if not self.oauth.renew(sent, self.timeout):
+                    raise
+                renewed = True
+                prepared = prepare()
             except RateLimited as exc:
                 self.governor.rate_limited(url_path, exc.wait)
+                with self._count_lock:
+                    self.tally.throttled += 1
+                    self.tally.waited += exc.wait
                 rate_limited_for += exc.wait
                 if rate_limited_for > MAX_RATE_LIMIT_WAIT_SECONDS:
                     msg = (
@@ -469,7 +541,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 f"authentication failed for {who} at {self.settings.base_url}: check "
                 f"auth_method and the credential ({text})"
             )
-            raise AuthenticationFailed(msg)
+            raise AuthenticationFailed(msg, token_rejected=_token_rejected(response))
         path = urlsplit(response.url).path.removeprefix(urlsplit(self.url_base).path)
         if status == 403:
             msg = f"Zendesk answered 403 Forbidden for {path} ({text}): {self.forbidden_hint}"
@@ -517,6 +589,17 @@ class IncrementalExportStream(ZendeskStream):
             )
             state.clear()
         state[START_SETTING] = current
+
+    def progress_start(self, context: Context | None) -> int | None:
+        """The export runs from its start time towards now."""
+        return self.export_start_time(context)
+
+    def progress_position(self, items: list[Record]) -> int | None:
+        """The export time of a page's last item."""
+        try:
+            return self.record_timestamp(items[-1]) if items else None
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def export_start_time(self, context: Context | None) -> int:
         """The later of start date and bookmark, never within Zendesk's last minute."""
@@ -595,6 +678,15 @@ def retry_after(response: requests.Response) -> float:
         if left == 0:
             return resets
     return FALLBACK_RETRY_AFTER_SECONDS
+
+
+def _token_rejected(response: requests.Response) -> bool:
+    """Whether a 401 says the OAuth access token is no longer good (expired or revoked)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("error") == "invalid_token"
 
 
 def _describe(exc: BaseException) -> str:

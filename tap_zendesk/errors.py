@@ -19,6 +19,11 @@ class ZendeskError(Exception):
 class AuthenticationFailed(ZendeskError):
     """Zendesk rejected the credential (401)."""
 
+    def __init__(self, message: str, *, token_rejected: bool = False) -> None:
+        super().__init__(message)
+        # The OAuth access token expired or was revoked: a refresh may fix it.
+        self.token_rejected = token_rejected
+
 
 class ClientError(ZendeskError):
     """A 4xx other than 401 and 429: fatal, unless the stream or the caller skips that status.

@@ -25,6 +25,7 @@ DEFAULT_MAX_RETRIES = 8
 DEFAULT_RATE_LIMIT_PER_MINUTE = 400
 DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE = 10
 COMMENTS_SOURCES = ("ticket_events", "per_ticket")
+DEFAULT_PROGRESS_INTERVAL = 30.0
 DEFAULT_PARALLEL_REQUESTS = 8
 MAX_PARALLEL_REQUESTS = 32
 # Ready-made searches, selectable by name in `premade_queries`.
@@ -63,6 +64,17 @@ class SearchQuery:
 
 
 @dataclasses.dataclass(frozen=True)
+class OAuthRefresh:
+    """What renews an expired OAuth access token (the refresh_token grant)."""
+
+    refresh_token: str = dataclasses.field(repr=False)
+    client_id: str
+    client_secret: str | None = dataclasses.field(repr=False, default=None)
+    # Where rotated tokens are kept between runs (Zendesk deletes the old pair on refresh).
+    token_store: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """The validated configuration of one run."""
 
@@ -88,6 +100,8 @@ class Settings:
     legacy_schema: bool = False
     exclude_deleted: bool = False
     typed_custom_fields: bool = True
+    oauth_refresh: OAuthRefresh | None = None
+    progress_interval: float = DEFAULT_PROGRESS_INTERVAL
 
     @property
     def api_url(self) -> str:
@@ -118,7 +132,7 @@ class Settings:
         auth = attempt(lambda: _credential(config))
         start = attempt(lambda: _start(config, now))
         page_size = attempt(lambda: _integer(config, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE))
-        timeout = attempt(lambda: _timeout(config))
+        timeout = attempt(lambda: _seconds(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT))
         retries = attempt(lambda: _integer(config, "max_retries", DEFAULT_MAX_RETRIES, 0, 100))
         user_agent = config.get("user_agent") or None
         comments_source = attempt(lambda: _choice(config, "comments_source", COMMENTS_SOURCES))
@@ -135,6 +149,8 @@ class Settings:
                 config, "export_rate_limit_per_minute", DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE
             )
         )
+        oauth_refresh = attempt(lambda: _oauth_refresh(config))
+        progress = attempt(lambda: _seconds(config, "progress_interval", DEFAULT_PROGRESS_INTERVAL))
         searches = attempt(lambda: _searches(config))
         sideloads = attempt(lambda: _sideloads(config))
         flags = {
@@ -166,6 +182,8 @@ class Settings:
             start_setting=_start_setting(config, start),
             searches=searches,
             ticket_sideloads=sideloads,
+            oauth_refresh=oauth_refresh,
+            progress_interval=progress,
             **flags,
         )
 
@@ -339,12 +357,12 @@ def _rate(config: t.Mapping[str, t.Any], field: str, default: float) -> float:
     return float(value)
 
 
-def _timeout(config: t.Mapping[str, t.Any]) -> float:
-    value = config.get("request_timeout")
+def _seconds(config: t.Mapping[str, t.Any], field: str, default: float) -> float:
+    value = config.get(field)
     if value is None:
-        return DEFAULT_REQUEST_TIMEOUT
+        return default
     if not _positive_number(value):
-        msg = f"request_timeout must be a number of seconds > 0, not {value!r}"
+        msg = f"{field} must be a number of seconds > 0, not {value!r}"
         raise ValueError(msg)
     return float(value)
 
@@ -410,3 +428,30 @@ def _sideloads(config: t.Mapping[str, t.Any]) -> tuple[str, ...]:
             msg = f"ticket_sideloads: {name!r} is not one of {', '.join(TICKET_SIDELOADS)}"
             raise ValueError(msg)
     return tuple(dict.fromkeys(value))
+
+
+def _oauth_refresh(config: t.Mapping[str, t.Any]) -> OAuthRefresh | None:
+    fields = ("refresh_token", "client_id", "client_secret", "oauth_token_store")
+    given = {name: config.get(name) for name in fields if config.get(name) not in (None, "")}
+    if not given:
+        return None
+    if (config.get("auth_method") or AUTH_METHODS[0]) != "oauth":
+        msg = f"{', '.join(given)} only apply when auth_method is oauth: remove them or set it"
+        raise ValueError(msg)
+    for name, value in given.items():
+        if not isinstance(value, str):
+            msg = f"{name} must be a string"
+            raise ValueError(msg)
+    missing = [name for name in ("refresh_token", "client_id") if name not in given]
+    if missing:
+        msg = (
+            f"{' and '.join(missing)} must be set too: refreshing an OAuth token needs the "
+            "refresh_token and the OAuth client's client_id (and client_secret if it has one)"
+        )
+        raise ValueError(msg)
+    return OAuthRefresh(
+        refresh_token=given["refresh_token"],
+        client_id=given["client_id"],
+        client_secret=given.get("client_secret"),
+        token_store=given.get("oauth_token_store"),
+    )

@@ -12,6 +12,7 @@ import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 from singer_sdk.singerlib import StateMessage
 
 from tap_zendesk import DISTRIBUTION
@@ -23,6 +24,7 @@ from tap_zendesk.settings import (
     COMMENTS_SOURCES,
     DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE,
     DEFAULT_PARALLEL_REQUESTS,
+    DEFAULT_PROGRESS_INTERVAL,
     DEFAULT_RATE_LIMIT_PER_MINUTE,
     MAX_PAGE_SIZE,
     MAX_PARALLEL_REQUESTS,
@@ -45,6 +47,11 @@ class TapZendesk(Tap):
     name = "tap-zendesk"
     package_name = DISTRIBUTION
     message_writer_class = BufferedWriter
+    # The SDK's capabilities but batch: in batch mode a page's STATE goes out before the BATCH
+    # message holding its records, so a run killed in between would resume past them.
+    capabilities: t.ClassVar[list[CapabilitiesEnum]] = [
+        capability for capability in Tap.capabilities if capability != PluginCapabilities.BATCH
+    ]
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -98,6 +105,38 @@ class TapZendesk(Tap):
             secret=True,
             title="OAuth access token",
             description="Sent as `Authorization: Bearer` when auth_method is `oauth`.",
+        ),
+        th.Property(
+            "refresh_token",
+            th.StringType,
+            secret=True,
+            title="OAuth refresh token",
+            description=(
+                "Renews an expired OAuth access token (with client_id and client_secret). "
+                "Zendesk replaces it on every renewal; the new one is kept in oauth_token_store."
+            ),
+        ),
+        th.Property(
+            "client_id",
+            th.StringType,
+            title="OAuth client id",
+            description="The unique identifier of the OAuth client the tokens were issued to.",
+        ),
+        th.Property(
+            "client_secret",
+            th.StringType,
+            secret=True,
+            title="OAuth client secret",
+            description="The OAuth client's secret, if it is a confidential client.",
+        ),
+        th.Property(
+            "oauth_token_store",
+            th.StringType,
+            title="OAuth token store",
+            description=(
+                "File (written mode 600) where renewed OAuth tokens are kept for the next run; "
+                "defaults to ~/.config/tap-zendesk/oauth-<host>.json."
+            ),
         ),
         th.Property(
             "start_date",
@@ -259,6 +298,24 @@ class TapZendesk(Tap):
                 "At discovery, read the ticket, user and organization field definitions and "
                 "give each active custom field its own typed column."
             ),
+        ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=False,
+            title="Emit ACTIVATE_VERSION messages",
+            description=(
+                "Streams read whole in every run (FULL_TABLE in the catalog: ticket fields, "
+                "forms, ...) send ACTIVATE_VERSION and version their records, so a target "
+                "that honours it replaces the table with each run's rows."
+            ),
+        ),
+        th.Property(
+            "progress_interval",
+            th.NumberType,
+            default=DEFAULT_PROGRESS_INTERVAL,
+            title="Progress interval",
+            description="Seconds between the progress lines each running stream logs.",
         ),
         th.Property(
             "user_agent",

@@ -165,8 +165,9 @@ def _secrets_in(config: dict[str, t.Any]) -> list[str]:
         forms += [config["api_token"], f"{email}/token:{config['api_token']}"]
     if config.get("password"):
         forms += [config["password"], f"{email}:{config['password']}"]
-    if config.get("oauth_token"):
-        forms.append(config["oauth_token"])
+    forms += [
+        config[key] for key in ("oauth_token", "refresh_token", "client_secret") if config.get(key)
+    ]
     encoded = [base64.b64encode(form.encode()).decode() for form in forms if ":" in form]
     return [form for form in forms + encoded if len(form) >= 4]
 

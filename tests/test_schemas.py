@@ -18,6 +18,13 @@ the tap itself reshapes:
 - ticket_metric_events: the synthetic apply_group_sla event's policy id "PPP" is an integer.
 - ticket_form_agent_conditions, ticket_form_end_user_conditions: rows flattened by hand
   from the docs' ticket form example, the only form with conditions.
+- the account lists (memberships, tags, macros, views, triggers, automations, SLA policies,
+  schedules, custom statuses, satisfaction ratings, deleted tickets, user and organization
+  fields) and ticket_events: the API reference's examples and go-zendesk's recorded group
+  memberships, with the deleted-ticket example's malformed `deleted_at` ("20140704T15:37:04Z")
+  written as a date-time; a few more objects written by hand from the documented JSON format
+  cover keys the examples lack (a non-default organization membership's `default: null`, a
+  bad rating's `reason` and `reason_id`, a dropdown user field's options, trigger conditions).
 
 The schemas are read the way the tap reads them, through `SCHEMAS` (a SchemaDirectory
 that inlines the fragments in `schemas/shared/`).
@@ -52,12 +59,28 @@ KEY_PROPERTIES = {
     "ticket_forms": ["id"],
     "ticket_form_agent_conditions": CONDITION_KEY,
     "ticket_form_end_user_conditions": CONDITION_KEY,
+    "ticket_events": ["id"],
+    "satisfaction_ratings": ["id"],
+    "deleted_tickets": ["id"],
+    "tags": ["name"],
+    "custom_statuses": ["id"],
+    "group_memberships": ["id"],
+    "organization_memberships": ["id"],
+    "user_fields": ["id"],
+    "organization_fields": ["id"],
+    "macros": ["id"],
+    "views": ["id"],
+    "triggers": ["id"],
+    "automations": ["id"],
+    "sla_policies": ["id"],
+    "schedules": ["id"],
 }
 REPLICATION_KEYS = {
     "tickets": "generated_timestamp",
     "users": "updated_at",
     "organizations": "updated_at",
     "ticket_metric_events": "time",
+    "satisfaction_ratings": "updated_at",
 }
 STREAMS = sorted(KEY_PROPERTIES)
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typing as t
 
+from tap_zendesk.streams.account import BrandsStream, GroupsStream
+from tap_zendesk.streams.business_rules import (
+    AutomationsStream,
+    MacrosStream,
+    SchedulesStream,
+    SlaPoliciesStream,
+    TriggersStream,
+    ViewsStream,
+)
 from tap_zendesk.streams.events import TicketMetricEventsStream
+from tap_zendesk.streams.fields import OrganizationFieldsStream, UserFieldsStream
 from tap_zendesk.streams.forms import (
     TicketFieldsStream,
     TicketFormAgentConditionsStream,
@@ -12,7 +22,17 @@ from tap_zendesk.streams.forms import (
     TicketFormsStream,
 )
 from tap_zendesk.streams.history import TicketFieldHistoryStream
+from tap_zendesk.streams.memberships import GroupMembershipsStream, OrganizationMembershipsStream
 from tap_zendesk.streams.organizations import OrganizationsStream
+from tap_zendesk.streams.satisfaction import SatisfactionRatingsStream
+from tap_zendesk.streams.search import search_stream_classes
+from tap_zendesk.streams.sideloads import TicketMetricsStream
+from tap_zendesk.streams.ticket_extras import (
+    CustomStatusesStream,
+    DeletedTicketsStream,
+    TagsStream,
+    TicketEventsStream,
+)
 from tap_zendesk.streams.tickets import (
     TicketAuditsStream,
     TicketCommentAttachmentsStream,
@@ -38,6 +58,7 @@ def stream_classes(config: t.Mapping[str, t.Any]) -> list[type[ZendeskStream]]:
     )
     return [
         TicketsStream,
+        TicketMetricsStream,
         comments,
         *attachments,
         TicketAuditsStream,
@@ -49,4 +70,22 @@ def stream_classes(config: t.Mapping[str, t.Any]) -> list[type[ZendeskStream]]:
         TicketFormEndUserConditionsStream,
         UsersStream,
         OrganizationsStream,
+        GroupsStream,
+        BrandsStream,
+        TicketEventsStream,
+        DeletedTicketsStream,
+        TagsStream,
+        CustomStatusesStream,
+        SatisfactionRatingsStream,
+        GroupMembershipsStream,
+        OrganizationMembershipsStream,
+        UserFieldsStream,
+        OrganizationFieldsStream,
+        MacrosStream,
+        ViewsStream,
+        TriggersStream,
+        AutomationsStream,
+        SlaPoliciesStream,
+        SchedulesStream,
+        *search_stream_classes(config),
     ]

@@ -1,17 +1,20 @@
 """Organizations."""
 
 from tap_zendesk.client import IncrementalExportStream
+from tap_zendesk.custom_fields import ORGANIZATION_FIELDS, TypedCustomFields
 from tap_zendesk.pagination import Record, TimeExport
 
 
-class OrganizationsStream(IncrementalExportStream):
-    """Every organization, from the time-based export (Zendesk has no cursor export for them)."""
+class OrganizationsStream(TypedCustomFields, IncrementalExportStream):
+    """Every organization, from the time-based export (Zendesk has no cursor export for them),
+    with a typed column per active organization field."""
 
     name = "organizations"
     path = "/incremental/organizations.json"
     records_key = "organizations"
     replication_key = "updated_at"
     export_style = TimeExport
+    custom_field_source = ORGANIZATION_FIELDS
 
     def is_deleted(self, record: Record) -> bool:
         """A deleted organization has a `deleted_at`."""

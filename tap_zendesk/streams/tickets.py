@@ -5,16 +5,19 @@ from __future__ import annotations
 import typing as t
 
 from tap_zendesk.client import IncrementalExportStream, ZendeskStream, iso_timestamp, to_epoch
+from tap_zendesk.custom_fields import TICKET_FIELDS, TypedCustomFields
 from tap_zendesk.pagination import CursorPages, Paginator, Record
 from tap_zendesk.streams.events import TicketEventsExport
 from tap_zendesk.streams.history import TicketFieldHistoryStream, field_changes
+from tap_zendesk.streams.sideloads import SideloadingTicketExport
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-class TicketsStream(IncrementalExportStream):
-    """Every ticket, deleted ones included (status "deleted") so a target can merge the delete.
+class TicketsStream(TypedCustomFields, SideloadingTicketExport):
+    """Every ticket, deleted ones included (status "deleted") so a target can merge the delete,
+    with a typed column per active custom ticket field and the side-loads of ticket_sideloads.
 
     Bookmarked on `generated_timestamp`, Zendesk's own high-water mark: system updates move it
     without touching `updated_at`.
@@ -25,6 +28,7 @@ class TicketsStream(IncrementalExportStream):
     records_key = "tickets"
     replication_key = "generated_timestamp"
     excludes_deleted_server_side = True
+    custom_field_source = TICKET_FIELDS
 
     def is_deleted(self, record: Record) -> bool:
         """A deleted ticket stays in the export with status "deleted"."""

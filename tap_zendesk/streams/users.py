@@ -1,16 +1,19 @@
 """Users and their memberships."""
 
 from tap_zendesk.client import IncrementalExportStream
+from tap_zendesk.custom_fields import USER_FIELDS, TypedCustomFields
 from tap_zendesk.pagination import Record
 
 
-class UsersStream(IncrementalExportStream):
-    """Every user (end users, agents, admins), from the incremental cursor export."""
+class UsersStream(TypedCustomFields, IncrementalExportStream):
+    """Every user (end users, agents, admins), from the incremental cursor export, with a typed
+    column per active user field."""
 
     name = "users"
     path = "/incremental/users/cursor.json"
     records_key = "users"
     replication_key = "updated_at"
+    custom_field_source = USER_FIELDS
 
     def is_deleted(self, record: Record) -> bool:
         """Zendesk marks a deleted user inactive (`active: false`)."""

@@ -1,13 +1,20 @@
-"""Ticket fields and ticket forms: the account's static catalogue (API-NOTES §5.5, §5.6).
+"""Ticket, user and organization fields and ticket forms: the account's static catalogue
+(API-NOTES §5.5, §5.6).
 
-The custom fields are exactly the ones tickets carry in ``custom_fields`` (``_TICKET_FIELDS``)
-plus a few types no ticket uses, and the forms include every ``ticket_form_id`` tickets use, so
-a client can join tickets to their fields and forms. Objects are small and few, so they are
-built per call from the current base URL instead of being stored and rebased.
+The custom ticket fields are exactly the ones tickets carry in ``custom_fields``
+(``_TICKET_FIELDS``) plus a few types no ticket uses, and the forms include every
+``ticket_form_id`` tickets use, so a client can join tickets to their fields and forms. User
+and organization fields (``/user_fields``, ``/organization_fields``) define every key users and
+organizations carry in ``user_fields`` / ``organization_fields``, and the values generated
+here follow them, apart from a few deliberately ill-typed ones (see ``user_field_values``).
+Objects are small and few, so they are built per call from the current base URL instead of
+being stored and rebased.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from .dataset import _BRAND_IDS, _CUSTOM_STATUS_IDS, _FORM_IDS, _OPTIONS, _TICKET_FIELDS, Json, iso
@@ -460,3 +467,183 @@ def _child(
     if on is not None:
         child["required_on_statuses"] = {"type": on, **({"statuses": statuses} if statuses else {})}
     return child
+
+
+# User and organization fields ------------------------------------------------------------
+
+# (id, key, type, title, active). The first four keys of each are the ones the dataset has
+# always drawn (from the main random stream); the others come from user_field_values /
+# organization_field_values. Keys keep Zendesk's rule (letters, digits, underscores), case
+# included: CostCenter is a key a client has to normalise.
+USER_FIELDS = (
+    (32_000_000_003_001, "plan_tier", "dropdown", "Plan tier", True),
+    (32_000_000_003_002, "lifetime_value", "decimal", "Lifetime value", True),
+    (32_000_000_003_003, "vip", "checkbox", "VIP", True),
+    (32_000_000_003_004, "seats", "integer", "Seats", True),
+    (32_000_000_003_005, "customer_since", "date", "Customer since", True),
+    (32_000_000_003_006, "employee_number", "regexp", "Employee number", True),
+    (32_000_000_003_007, "about", "textarea", "About", True),
+    (32_000_000_003_008, "nickname", "text", "Nickname", True),
+    (32_000_000_003_009, "account_manager", "lookup", "Account manager", True),
+    (32_000_000_003_010, "languages", "multiselect", "Languages", True),
+    (32_000_000_003_011, "CostCenter", "text", "Cost center", True),
+    (32_000_000_003_012, "legacy_crm_id", "text", "Legacy CRM id", False),
+)
+ORGANIZATION_FIELDS = (
+    (32_000_000_004_001, "region", "dropdown", "Region", True),
+    (32_000_000_004_002, "tier", "dropdown", "Tier", True),
+    (32_000_000_004_003, "priority_support", "checkbox", "Priority support", True),
+    (32_000_000_004_004, "contract_value", "decimal", "Contract value", True),
+    (32_000_000_004_005, "employees", "integer", "Employees", True),
+    (32_000_000_004_006, "health_score", "decimal", "Health score", True),
+    (32_000_000_004_007, "renewal_date", "date", "Renewal date", True),
+    (32_000_000_004_008, "account_number", "regexp", "Account number", True),
+    (32_000_000_004_009, "industries", "multiselect", "Industries", True),
+    (32_000_000_004_010, "parent_organization", "lookup", "Parent organization", True),
+    (32_000_000_004_011, "onboarding_notes", "textarea", "Onboarding notes", True),
+    (32_000_000_004_012, "crm_segment", "text", "CRM segment", False),
+)
+# Misfits: every 16th user and every 12th organization has text in its integer field.
+MISFIT_USER_SEATS = "n/a"
+MISFIT_EMPLOYEES = "unknown"
+
+_REGIONS = ("emea", "amer", "apac")
+_LANGUAGES = ("de", "en", "es", "fr", "ja")
+_INDUSTRIES = ("finance", "health", "retail", "software")
+_USER_OPTION_BASE = 32_000_000_005_000
+_ORG_OPTION_BASE = 32_000_000_006_000
+_LINES = (
+    "Prefers email over phone.",
+    "Joined through the partner program.",
+    "Asked for quarterly business reviews.",
+    "Migrated from the old helpdesk.",
+)
+
+
+def user_fields(base_url: str, epoch: int) -> list[Json]:
+    """``/user_fields`` unpaginated: every field in position order (active or not)."""
+    return _custom_fields(base_url, epoch, "user_fields", USER_FIELDS, _USER_OPTION_BASE)
+
+
+def organization_fields(base_url: str, epoch: int) -> list[Json]:
+    """``/organization_fields`` unpaginated: every field in position order."""
+    return _custom_fields(
+        base_url, epoch, "organization_fields", ORGANIZATION_FIELDS, _ORG_OPTION_BASE
+    )
+
+
+def user_field_values(uid: int, index: int, seed: int, agents: list[int]) -> Json:
+    """Values of the user fields the main random stream does not draw, from a stream of the
+    user's own (so adding fields never changes the rest of the dataset). May override
+    ``seats`` with text: the deliberate misfit a client must survive."""
+    rng = random.Random(uid * 7919 + seed)
+    since = _date(rng) if rng.random() < 0.7 else None
+    if since is not None and rng.random() < 0.3:
+        since += "T00:00:00Z"  # as the docs' user_fields example gives a date field
+    values: Json = {
+        "customer_since": since,
+        "employee_number": f"E-{rng.randrange(100_000):05d}" if rng.random() < 0.4 else None,
+        "about": rng.choice(_LINES) if rng.random() < 0.3 else None,
+        "nickname": rng.choice(("Ace", "Kit", "Max", "Bo")) if rng.random() < 0.25 else None,
+        "account_manager": rng.choice(agents) if agents and rng.random() < 0.4 else None,
+        "languages": sorted(rng.sample(_LANGUAGES, rng.randint(1, 2)))
+        if rng.random() < 0.5
+        else None,
+        # Digits in a text field stay text.
+        "CostCenter": str(rng.randrange(1000, 9999)) if rng.random() < 0.3 else None,
+        "legacy_crm_id": f"L{rng.randrange(10**6):06d}" if rng.random() < 0.2 else None,
+    }
+    if index % 16 == 3:
+        values["seats"] = MISFIT_USER_SEATS
+    return values
+
+
+def organization_field_values(oid: int, index: int, seed: int, first_org: int, step: int) -> Json:
+    """Values of the organization fields the main random stream does not draw; every 12th
+    organization has text in its integer field. ``health_score`` comes as numeric text, the
+    way the docs show number values."""
+    rng = random.Random(oid * 7919 + seed)
+    employees: int | str | None = rng.randint(1, 5000) if rng.random() < 0.7 else None
+    if index % 12 == 7:
+        employees = MISFIT_EMPLOYEES
+    parent = first_org + rng.randrange(index) * step if index and rng.random() < 0.3 else None
+    return {
+        "employees": employees,
+        "health_score": f"{rng.uniform(0, 100):.1f}" if rng.random() < 0.6 else None,
+        "renewal_date": _date(rng) if rng.random() < 0.6 else None,
+        "account_number": f"ACC-{rng.randrange(100_000):05d}" if rng.random() < 0.5 else None,
+        "industries": sorted(rng.sample(_INDUSTRIES, rng.randint(1, 2)))
+        if rng.random() < 0.4
+        else None,
+        "parent_organization": parent,
+        "onboarding_notes": rng.choice(_LINES) if rng.random() < 0.3 else None,
+        "crm_segment": rng.choice(("smb", "mid", "ent")) if rng.random() < 0.3 else None,
+    }
+
+
+def _date(rng: random.Random) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(rng.randint(1_400_000_000, 1_700_000_000)))
+
+
+_OPTION_VALUES = {
+    "plan_tier": _OPTIONS,
+    "languages": _LANGUAGES,
+    "region": _REGIONS,
+    "tier": _OPTIONS,
+    "industries": _INDUSTRIES,
+}
+
+
+def _custom_fields(
+    base_url: str,
+    epoch: int,
+    kind: str,
+    table: tuple[tuple[int, str, str, str, bool], ...],
+    option_base: int,
+) -> list[Json]:
+    """User or organization field definitions in the documented key order."""
+    made = _Maker(base_url, epoch)
+    fields = []
+    for position, (fid, key, kind_of_field, title, active) in enumerate(table, start=1):
+        field: Json = {
+            "url": f"{made.base}/api/v2/{kind}/{fid}.json",
+            "id": fid,
+            "type": kind_of_field,
+            "key": key,
+            "title": title,
+            "raw_title": title,
+            "description": f"{title} ({kind_of_field})",
+            "raw_description": f"{title} ({kind_of_field})",
+            "position": position,
+            "active": active,
+            "system": False,
+            "regexp_for_validation": {
+                "integer": _INTEGER_RE,
+                "decimal": _DECIMAL_RE,
+                "date": _DATE_RE,
+                "regexp": "^[A-Z]+-[0-9]{5}$",
+            }.get(kind_of_field),
+            "created_at": made.stamp(72 + position),
+            "updated_at": made.stamp(72 + position + (0 if active else 60 * 24)),
+        }
+        if kind_of_field == "checkbox":
+            field["tag"] = key
+        if key in _OPTION_VALUES:
+            # The documented option shape of user and organization fields.
+            field["custom_field_options"] = [
+                {
+                    "id": (oid := option_base + 10 * position + index),
+                    "name": value.capitalize(),
+                    "position": index,
+                    "raw_name": value.capitalize(),
+                    "url": f"{made.base}/api/v2/{kind}/{fid}/options/{oid}.json",
+                    "value": value,
+                }
+                for index, value in enumerate(_OPTION_VALUES[key])
+            ]
+        if kind_of_field == "lookup":
+            target = "zen:user" if kind == "user_fields" else "zen:organization"
+            field["relationship_target_type"] = target
+            field["relationship_filter"] = {}
+        fields.append(field)
+    return fields

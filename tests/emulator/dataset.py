@@ -472,6 +472,32 @@ class Dataset:
 
         return ticket_forms(self.base_url, self._window_start)
 
+    def groups(self) -> list[Json]:
+        """Every agent group as ``/groups`` serves it, in id order."""
+        from .sideloads import groups
+
+        return groups(self.base_url, self.seed, self._window_start)
+
+    def brands(self) -> list[Json]:
+        """Every brand as ``/brands`` serves it, in id order."""
+        from .sideloads import brands
+
+        return brands(self.base_url, self.seed, self._window_start)
+
+    def metric_set(self, ticket_id: int) -> Json:
+        """The ticket's metric set as ``include=metric_sets`` serves it now."""
+        from .sideloads import metric_set
+
+        return metric_set(self.get("tickets", ticket_id), self.seed, self.base_url)
+
+    def comment_count(self, ticket_id: int) -> int:
+        """How many comments the ticket has (``include=comment_count``)."""
+        from .activity import COMMENT
+
+        with self._lock:
+            audits = self.activity().audits(ticket_id)
+        return sum(event[0] == COMMENT for audit in audits for event in audit.events)
+
     # ----------------------------------------------------------------- base URL
 
     def rebase(self, base_url: str) -> None:
@@ -841,6 +867,8 @@ class Dataset:
         role: str,
         email: str | None,
     ) -> Json:
+        from .catalog import user_field_values  # catalog imports this module
+
         index = (uid - _USER_BASE) // _USER_STEP
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         name = f"{first} {last}"
@@ -897,6 +925,8 @@ class Dataset:
                 "lifetime_value": round(rng.uniform(0, 20_000), 2) if rng.random() < 0.5 else None,
                 "vip": rng.random() < 0.1,
                 "seats": rng.randint(1, 500) if rng.random() < 0.5 else None,
+                # The other user fields, from a random stream of the user's own.
+                **user_field_values(uid, index, self.seed, self._agents),
             },
         }
 
@@ -926,6 +956,8 @@ class Dataset:
         return photo
 
     def _org_obj(self, rng: random.Random, oid: int, created: int, updated: int) -> Json:
+        from .catalog import organization_field_values  # catalog imports this module
+
         index = (oid - _ORG_BASE) // _ORG_STEP
         word = rng.choice(_ORG_WORDS)
         value = round(rng.uniform(1000, 90_000), 2) if rng.random() < 0.5 else None
@@ -948,6 +980,7 @@ class Dataset:
                 "tier": rng.choice(_OPTIONS) if rng.random() < 0.6 else None,
                 "priority_support": rng.random() < 0.2,
                 "contract_value": value,
+                **organization_field_values(oid, index, self.seed, _ORG_BASE, _ORG_STEP),
             },
             "deleted_at": iso(updated) if rng.random() < 0.02 else None,
         }

@@ -30,6 +30,9 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from .admin import ROUTES as ACCOUNT_LIST_ROUTES
+from .admin import AccountLists
+from .catalog import organization_fields, user_fields
 from .dataset import ACTIVITY_KINDS, ADMIN_EMAIL, KINDS, Dataset, encode
 from .exports import (
     DEFAULT_PER_PAGE,
@@ -42,6 +45,10 @@ from .exports import (
 from .faults import Fault, FaultInjector, FaultRule, check_settings
 from .limits import RateLimiter, check_limit, check_time_scale
 from .listing import PaginationError, cursor_page, list_page, single_page
+from .oauth import OAuthTokens
+from .search import CONFIG_KEYS as SEARCH_CONFIG_KEYS
+from .search import Search
+from .sideloads import METRIC_SETS_STYLES, parse_include, render
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,14 @@ ROUTES = {
     "/api/v2/incremental/ticket_metric_events": ("ticket_metric_events", "time"),
     "/api/v2/ticket_fields": ("ticket_fields", "catalog"),
     "/api/v2/ticket_forms": ("ticket_forms", "catalog"),
+    "/api/v2/user_fields": ("user_fields", "catalog"),
+    "/api/v2/organization_fields": ("organization_fields", "catalog"),
+    "/api/v2/search": ("search", "search_list"),
+    "/api/v2/search/export": ("search", "search_export"),
+    "/api/v2/search/count": ("search", "search_count"),
+    "/api/v2/groups": ("groups", "list"),
+    "/api/v2/brands": ("brands", "list"),
+    **{path: (kind, "account_list") for path, kind in ACCOUNT_LIST_ROUTES.items()},
 }
 # Per-ticket lists: /api/v2/tickets/{id}/comments and /api/v2/tickets/{id}/audits.
 _TICKET_LIST = re.compile(r"/api/v2/tickets/(\d+)/(comments|audits)")
@@ -76,6 +91,8 @@ CONFIG_KEYS = (
     "fault_kinds",
     "fault_seed",
     "slow_seconds",
+    *SEARCH_CONFIG_KEYS,
+    "metric_sets_style",
 )
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
@@ -170,6 +187,7 @@ class _Stats:
             self._statuses: Counter[str] = Counter()
             self._throttled: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
+            self._includes: Counter[tuple[str, str]] = Counter()
 
     def request(self, path: str) -> None:
         with self._lock:
@@ -187,6 +205,10 @@ class _Stats:
         with self._lock:
             self._faults[kind] += 1
 
+    def included(self, path: str, include: str) -> None:
+        with self._lock:
+            self._includes[path, include] += 1
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -197,6 +219,10 @@ class _Stats:
                 "rate_limited_total": sum(self._throttled.values()),
                 "faults_by_kind": dict(self._faults),
                 "faults_total": sum(self._faults.values()),
+                "include_by_path": {
+                    path: {v: n for (p, v), n in self._includes.items() if p == path}
+                    for path, _ in self._includes
+                },
             }
 
 
@@ -228,14 +254,25 @@ class Emulator:
         # Endpoints the account's plan lacks (e.g. ticket forms): 404 instead of 403.
         self.missing_paths: tuple[str, ...] = ()
         self.stuck_end_time = False
+        # Titles given to fields since the dataset was built (rename_field), by field id.
+        self._field_titles: dict[int, str] = {}
+        self.search = Search(self.dataset, self.limiter)
+        # Memberships, tags, business rules, ratings, deleted tickets (admin.py).
+        self.account_lists = AccountLists(self.dataset)
+        # How include=metric_sets answers: on each ticket, or as one top-level array.
+        self.metric_sets_style = METRIC_SETS_STYLES[0]
         self._host = host
         self._port = port
         self._url: str | None = None
+        self.oauth = OAuthTokens()
         self._credentials = {
             "email": ADMIN_EMAIL,
             "api_token": f"emu-tok-{secrets.token_hex(12)}",
             "password": f"emu-pw-{secrets.token_hex(8)}",
-            "oauth_token": f"emu-oauth-{secrets.token_hex(16)}",
+            "oauth_token": self.oauth.access_token,
+            "refresh_token": self.oauth.refresh_token,
+            "client_id": self.oauth.client_id,
+            "client_secret": self.oauth.client_secret,
         }
         self._stats = _Stats()
         self._server: _Server | None = None
@@ -306,10 +343,12 @@ class Emulator:
             "forbidden_paths": list(self.forbidden_paths),
             "missing_paths": list(self.missing_paths),
             "stuck_end_time": self.stuck_end_time,
+            "metric_sets_style": self.metric_sets_style,
             "fault_rate": self.faults.fault_rate,
             "fault_kinds": list(self.faults.fault_kinds),
             "fault_seed": self.faults.fault_seed,
             "slow_seconds": self.faults.slow_seconds,
+            **self.search.config,
         }
 
     def configure(self, **changes: Any) -> dict[str, Any]:
@@ -337,9 +376,14 @@ class Emulator:
             k: changes[k] for k in ("fault_rate", "fault_kinds", "slow_seconds") if k in changes
         }
         check_settings(**fault_changes)
+        search_changes = {k: changes[k] for k in SEARCH_CONFIG_KEYS if k in changes}
+        self.search.check(**search_changes)
         seed = changes.get("fault_seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"fault_seed must be an integer or None, got {seed!r}")
+        style = changes.get("metric_sets_style", self.metric_sets_style)
+        if style not in METRIC_SETS_STYLES:
+            raise ValueError(f"metric_sets_style must be one of {METRIC_SETS_STYLES}: {style!r}")
 
         self.limiter.configure(**limits)
         self.faults.configure(**fault_changes, fault_seed=seed, reseed="fault_seed" in changes)
@@ -347,8 +391,11 @@ class Emulator:
             self.password_enabled = bool(changes["password_enabled"])
         if "stuck_end_time" in changes:
             self.stuck_end_time = bool(changes["stuck_end_time"])
+        if "metric_sets_style" in changes:
+            self.metric_sets_style = changes["metric_sets_style"]
         self.forbidden_paths = forbidden
         self.missing_paths = missing
+        self.search.configure(**search_changes)
         return self.config
 
     def add_faults(self, *rules: FaultRule) -> int:
@@ -361,6 +408,22 @@ class Emulator:
     def mutate(self, **counts: int) -> dict[str, Any]:
         """Change data at one fresh timestamp; see :meth:`Dataset.mutate` for the rules."""
         return self.dataset.mutate(**counts)
+
+    def rename_field(self, field_id: int, title: str) -> None:
+        """Retitle a ticket, user or organization field, as an admin would (id and key stay)."""
+        self._field_titles[field_id] = title
+
+    def field_definitions(self, kind: str) -> list[dict[str, Any]]:
+        """``ticket_fields``, ``user_fields`` or ``organization_fields`` as served unpaginated."""
+        if kind == "ticket_fields":
+            fields = self.dataset.ticket_fields()
+        else:
+            build = user_fields if kind == "user_fields" else organization_fields
+            fields = build(self.dataset.base_url, self.dataset.generated_at)
+        for field in fields:
+            if (title := self._field_titles.get(field["id"])) is not None:
+                field["title"] = field["raw_title"] = title
+        return fields
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -396,6 +459,13 @@ class Emulator:
                 return json_response(429, _EXPORT_429, headers)
             return Response(429, [("Content-Type", TEXT_TYPE), *headers], _ACCOUNT_429)
         kind, style = route
+        if kind == "search":
+            status, body = self.search.respond(style, f"{self.url}{canonical}.json", query)
+            return Response(status, [("Content-Type", JSON_TYPE), *verdict.headers], body)
+        if style == "account_list":
+            url = f"{self.url}{canonical}.json"
+            status, body = self.account_lists.respond(kind, url, query)
+            return Response(status, [("Content-Type", JSON_TYPE), *verdict.headers], body)
         if style == "cursor":
             return self._cursor_export(kind, canonical, query, verdict.headers)
         if style == "time":
@@ -403,6 +473,8 @@ class Emulator:
         try:
             if style == "catalog":
                 return self._catalog(kind, canonical, query, verdict.headers)
+            if style == "list":
+                return self._account_list(kind, canonical, query, verdict.headers)
             return self._ticket_list(kind, ticket_id, canonical, query, verdict.headers)
         except PaginationError as exc:
             return json_response(400, exc.body, verdict.headers)
@@ -412,7 +484,7 @@ class Emulator:
         scheme, _, value = (header or "").strip().partition(" ")
         creds = self._credentials
         if scheme.lower() == "bearer":
-            if hmac.compare_digest(value.strip().encode(), creds["oauth_token"].encode()):
+            if self.oauth.valid(value.strip()):
                 return None
             return json_response(401, _BEARER_401)
         if scheme.lower() == "basic":
@@ -483,12 +555,15 @@ class Emulator:
             after = start_position(start_time)
         exclude = kind == "tickets" and query.get("exclude_deleted", "").lower() in ("true", "1")
         page = self.dataset.cursor_page(kind, after, per_page, exclude_deleted=exclude, now=now)
+        items, sideloads = self._with_sideloads(kind, query, page.items)
         cursor = encode_cursor(*page.after)
         params = {"cursor": cursor}
         if "per_page" in query:
             params["per_page"] = str(per_page)
         if kind == "tickets" and "exclude_deleted" in query:
             params["exclude_deleted"] = query["exclude_deleted"]
+        if sideloads is not None:
+            params["include"] = query["include"]
         # Sorted like Rails' to_query, which is the order seen in recorded URLs.
         after_url = f"{self.url}{canonical}.json?{urlencode(sorted(params.items()))}"
         meta = {
@@ -498,7 +573,7 @@ class Emulator:
             "before_cursor": None,
             "end_of_stream": page.end_of_stream,
         }
-        return self._page_response(kind, page.items, meta, headers)
+        return self._page_response(kind, items, meta, headers, sideloads)
 
     def _time_export(
         self, kind: str, canonical: str, query: Mapping[str, str], headers: list[tuple[str, str]]
@@ -519,10 +594,11 @@ class Emulator:
             now=now,
             include_comments=kind == "ticket_events" and "comment_events" in sideloads,
         )
+        items, sideloads = self._with_sideloads(kind, query, page.items)
         params = {"start_time": str(page.end_time)}
         if "per_page" in query:
             params["per_page"] = str(per_page)
-        if kind in ACTIVITY_KINDS and "include" in query:
+        if (kind in ACTIVITY_KINDS or sideloads is not None) and "include" in query:
             params["include"] = query["include"]
         # next_page is never null, not even at end_of_stream (API-NOTES §4.3).
         next_page = f"{self.url}{canonical}.json?{urlencode(sorted(params.items()))}"
@@ -542,22 +618,23 @@ class Emulator:
                 "next_page": next_page,
                 "end_time": end_time,
             }
-        return self._page_response(kind, page.items, meta, headers)
+        return self._page_response(kind, items, meta, headers, sideloads)
 
     def _catalog(
         self, kind: str, canonical: str, query: Mapping[str, str], headers: list[tuple[str, str]]
     ) -> Response:
-        """Ticket forms in one page; ticket fields in one page, or by id with ``page[size]``."""
+        """Ticket forms in one page; ticket, user and organization fields in one page, or by
+        id with ``page[size]``."""
         if kind == "ticket_forms":
             # Not paginated (API-NOTES §5.6); the active/end_user_visible filters are ignored.
             body = single_page(kind, [encode(f) for f in self.dataset.ticket_forms()])
         elif "page[size]" in query:
-            fields = sorted(self.dataset.ticket_fields(), key=lambda f: f["id"])
+            fields = sorted(self.field_definitions(kind), key=lambda f: f["id"])
             entries = [((f["id"],), encode(f)) for f in fields]
             url = f"{self.url}{canonical}.json"
             body = cursor_page(entries, items_key=kind, order="id", url=url, query=query)
         else:
-            body = single_page(kind, [encode(f) for f in self.dataset.ticket_fields()])
+            body = single_page(kind, [encode(f) for f in self.field_definitions(kind)])
         return Response(200, [("Content-Type", JSON_TYPE), *headers], body)
 
     def _ticket_list(
@@ -576,14 +653,40 @@ class Emulator:
         body = list_page(entries, items_key=kind, order="created_at,id", url=url, query=query)
         return Response(200, [("Content-Type", JSON_TYPE), *headers], body)
 
+    def _with_sideloads(
+        self, kind: str, query: Mapping[str, str], items: list[bytes]
+    ) -> tuple[list[bytes], dict[str, list[bytes]] | None]:
+        """A tickets page with what ``include=`` asks for, and its top-level side-load arrays;
+        None for those when nothing was asked (the page is then served as stored)."""
+        if kind != "tickets" or "include" not in query:
+            return items, None
+        include = parse_include(query["include"])
+        return render(self.dataset, items, include, self.metric_sets_style)
+
+    def _account_list(
+        self, kind: str, canonical: str, query: Mapping[str, str], headers: list[tuple[str, str]]
+    ) -> Response:
+        """Groups or brands: cursor pages with ``page[size]``, else offset pages, by id."""
+        objects = self.dataset.groups() if kind == "groups" else self.dataset.brands()
+        entries = [((o["id"],), encode(o)) for o in objects]
+        url = f"{self.url}{canonical}.json"
+        body = list_page(entries, items_key=kind, order="id", url=url, query=query)
+        return Response(200, [("Content-Type", JSON_TYPE), *headers], body)
+
     @staticmethod
     def _page_response(
-        kind: str, items: list[bytes], meta: dict[str, Any], headers: list[tuple[str, str]]
+        kind: str,
+        items: list[bytes],
+        meta: dict[str, Any],
+        headers: list[tuple[str, str]],
+        sideloads: Mapping[str, list[bytes]] | None = None,
     ) -> Response:
         # Items are already JSON: splice them in rather than decode and re-encode 1000 objects.
-        tail = _ENCODER.encode(meta).encode()
-        body = b"".join((b'{"', kind.encode(), b'":[', b",".join(items), b"],", tail[1:]))
-        return Response(200, [("Content-Type", JSON_TYPE), *headers], body)
+        parts = [b'{"', kind.encode(), b'":[', b",".join(items), b"],"]
+        for name, raws in (sideloads or {}).items():
+            parts += [b'"', name.encode(), b'":[', b",".join(raws), b"],"]
+        parts.append(_ENCODER.encode(meta).encode()[1:])
+        return Response(200, [("Content-Type", JSON_TYPE), *headers], b"".join(parts))
 
     def fault_response(self, fault: Fault, path: str, target: str | None = None) -> Response:
         """The canned part of a fault: 429s, gateway errors and wrong-but-well-formed answers.
@@ -732,6 +835,9 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/__emulator/"):
                 name = path[len("/__emulator/") :].strip("/")
                 self._send(emulator.admin_response(self.command, name, query, body))
+            elif path == "/oauth/tokens" and self.command == "POST":
+                emulator._stats.request(path)
+                self._send(json_response(*emulator.oauth.grant(body)))
             elif path == "/api/v2" or path.startswith("/api/v2/"):
                 self._api(emulator, path, query)
             else:
@@ -753,6 +859,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _api(self, emulator: Emulator, path: str, query: dict[str, str]) -> None:
         stats = emulator._stats
         stats.request(path)
+        if "include" in query:
+            stats.included(path, query["include"])
         auth = self.headers.get("Authorization")
         fault = emulator.faults.pick(path)
         if fault is None:

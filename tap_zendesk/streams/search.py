@@ -1,0 +1,474 @@
+"""Zendesk searches: one `search_<name>` stream per configured query, and `search_counts`.
+
+Each query of `search_queries` and `premade_queries` becomes a stream whose records are the
+query's results as Zendesk returns them, with their `result_type`. A query naming one type
+(`type:ticket`) has that type's schema and the key `id`; any other query (no `type:`, or
+several) reads tickets, users and organizations, has their merged schema and the key
+(`result_type`, `id`), because ids of different types may collide.
+
+How the results are read:
+
+- `GET /search/export.json`, cursor paged, with no limit on the number of results. It takes
+  one type per call (`filter[type]`) and refuses `type:` in the query text, so the `type:`
+  terms are taken out of the query and a query of several types is exported once per type.
+  Its results come ordered by creation, so `order_by:` and `sort:` terms, which only order,
+  are left out too.
+- An export cursor expires after an hour. If Zendesk rejects one, that type is read again
+  from its first page, once, skipping the results this run already emitted, with a warning.
+- Where the export is not offered (Zendesk answers 403 or 404 for it), `GET /search.json`
+  reads the query instead. It pages by offset and serves at most 1000 results per query; past
+  that the stream stops with one warning saying how many of how many were emitted and how to
+  get them all (split the query into narrower ones).
+
+Search streams are FULL_TABLE: a search is a snapshot of what matches now (a ticket that was
+open and is now solved simply leaves `status:open`), which no bookmark can follow, so every
+run reads each query whole. `search_counts` adds one row per query per run, keyed by
+(`query_name`, `counted_at`): the history of how many results each query had.
+
+A query Zendesk rejects (400/422) ends the run with one line naming the stream, the query
+and Zendesk's reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import functools
+import re
+import time
+import typing as t
+from array import array
+
+from singer_sdk.schema.source import SchemaSource
+
+from tap_zendesk.client import ZendeskStream
+from tap_zendesk.errors import ClientError, UnexpectedResponse, ZendeskError, zendesk_error_text
+from tap_zendesk.pagination import CursorPages, OffsetPages, Paginator, Record
+from tap_zendesk.schemas import SCHEMAS, ConfiguredSchema
+from tap_zendesk.settings import PER_TICKET_SIDELOADS, SearchQuery, _searches
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context
+
+# The result types a search stream extracts, each with the stream whose schema it has.
+RESULT_SCHEMAS = {"ticket": "tickets", "user": "users", "organization": "organizations"}
+EXPORT_PATH = "/search/export.json"
+LIST_PATH = "/search.json"
+COUNT_PATH = "/search/count.json"
+LIST_PAGE_SIZE = 100
+LIST_RESULT_LIMIT = 1000
+
+# A term is a run of non-space characters and "quoted phrases" (an unclosed quote runs to
+# the end, as Zendesk reads it).
+_TERM = re.compile(r'(?:"[^"]*"?|[^\s"])+')
+_TYPE_TERM = re.compile(r'(-?)type:"?([^"]*)"?', re.IGNORECASE)
+_SORT_TERM = re.compile(r"-?(?:order_by|sort):", re.IGNORECASE)
+
+
+def configured_searches(config: t.Mapping[str, t.Any]) -> tuple[SearchQuery, ...]:
+    """The searches of a raw config; none when they are invalid (validation reports those)."""
+    try:
+        return _searches(config)
+    except ValueError:
+        return ()
+
+
+def search_stream_classes(config: t.Mapping[str, t.Any]) -> list[type[ZendeskStream]]:
+    """One stream per configured search, and search_counts when there is at least one."""
+    searches = configured_searches(config)
+    if not searches:
+        return []
+    return [*(search_stream(search) for search in searches), SearchCountsStream]
+
+
+# The query --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchPlan:
+    """What a query asks for, as the two search endpoints need it."""
+
+    query: str
+    # Result types to read, in a fixed order; empty when the query names only other types.
+    types: tuple[str, ...]
+    # Types the query names that search streams do not extract (group, article, ...).
+    unsupported: tuple[str, ...]
+    # The query without its type:, order_by: and sort: terms, for the export.
+    export_terms: str
+
+    @classmethod
+    def of(cls, query: str) -> SearchPlan:
+        """Split `query` into its type terms and the rest."""
+        chosen: list[str] = []
+        excluded: set[str] = set()
+        rest: list[str] = []
+        for term in _TERM.findall(query):
+            match = _TYPE_TERM.fullmatch(term)
+            if match is None:
+                if not _SORT_TERM.match(term):
+                    rest.append(term)
+            elif match[1]:
+                excluded.add(match[2].lower())
+            else:
+                chosen.append(match[2].lower())
+        types = tuple(
+            kind
+            for kind in RESULT_SCHEMAS
+            if kind not in excluded and (not chosen or kind in chosen)
+        )
+        unsupported = tuple(dict.fromkeys(kind for kind in chosen if kind not in RESULT_SCHEMAS))
+        return cls(query, types, unsupported, " ".join(rest))
+
+    @property
+    def schema_types(self) -> tuple[str, ...]:
+        """The types whose schemas the stream's schema is made of."""
+        return self.types or tuple(RESULT_SCHEMAS)
+
+    @property
+    def mixed(self) -> bool:
+        """Whether results of several types share the stream."""
+        return len(self.schema_types) > 1
+
+    def export_query(self, result_type: str) -> str:
+        """The export's query text; a bare `type:x` query is sent as is (it is the filter)."""
+        return self.export_terms or f"type:{result_type}"
+
+
+# Schemas ----------------------------------------------------------------------------------
+
+
+class SearchResultSchemas(SchemaSource[tuple[str, ...]]):
+    """The schema of the results of some types: theirs, merged, with `result_type`."""
+
+    def fetch_schema(self, key: tuple[str, ...]) -> dict[str, t.Any]:
+        """Merge the schemas of the result types in `key`."""
+        parts = [SCHEMAS.get_schema(RESULT_SCHEMAS[result_type]) for result_type in key]
+        merged = copy.deepcopy(functools.reduce(merge_schemas, parts))
+        # Search results carry no side-loads: the ticket export's side-load columns go.
+        for name in PER_TICKET_SIDELOADS.values():
+            merged["properties"].pop(name, None)
+        result_type = {
+            "description": "What the result is: " + ", ".join(key) + ".",
+            "type": "string",
+        }
+        return {**merged, "properties": {"result_type": result_type, **merged["properties"]}}
+
+
+SEARCH_SCHEMAS = SearchResultSchemas()
+_SHAPE_KEYS = frozenset({"type", "format", "properties", "items", "additionalProperties"})
+
+
+def merge_schemas(a: dict[str, t.Any], b: dict[str, t.Any]) -> dict[str, t.Any]:
+    """A schema that accepts what `a` and what `b` accept.
+
+    Objects merge property by property; plain schemas of the same format widen their type
+    list; anything else becomes `anyOf` the two. Differing descriptions are dropped.
+    """
+    if a == b:
+        return a
+    if a.get("description") != b.get("description"):
+        a = {k: v for k, v in a.items() if k != "description"}
+        b = {k: v for k, v in b.items() if k != "description"}
+        if a == b:
+            return a
+    if not (a.keys() | b.keys()) <= _SHAPE_KEYS or a.get("format") != b.get("format"):
+        left = _alternatives(a)
+        return {"anyOf": left + [schema for schema in _alternatives(b) if schema not in left]}
+    types = _types(a) + [kind for kind in _types(b) if kind not in _types(a)]
+    if "null" in types:  # nullable last, as in every schema file
+        types = [*(kind for kind in types if kind != "null"), "null"]
+    merged: dict[str, t.Any] = {"type": types[0] if len(types) == 1 else types}
+    if "format" in a:
+        merged["format"] = a["format"]
+    if "properties" in a or "properties" in b:
+        properties = dict(a.get("properties", {}))
+        for name, schema in b.get("properties", {}).items():
+            properties[name] = merge_schemas(properties.get(name, schema), schema)
+        merged["properties"] = properties
+    for key in ("items", "additionalProperties"):
+        if key in a and key in b:
+            left, right = a[key], b[key]
+            both_schemas = isinstance(left, dict) and isinstance(right, dict)
+            merged[key] = merge_schemas(left, right) if both_schemas else left or right
+        elif key in a or key in b:
+            merged[key] = a.get(key, b.get(key))
+    return merged
+
+
+def _types(schema: dict[str, t.Any]) -> list[str]:
+    declared = schema.get("type", [])
+    return [declared] if isinstance(declared, str) else list(declared)
+
+
+def _alternatives(schema: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    return list(schema["anyOf"]) if set(schema) == {"anyOf"} else [schema]
+
+
+# Streams ----------------------------------------------------------------------------------
+
+
+class SearchRejected(ClientError):
+    """Zendesk refused a search request (400/422); `description` is Zendesk's reason."""
+
+    def __init__(self, message: str, status: int, description: str) -> None:
+        super().__init__(message, status)
+        self.description = description
+
+
+class _ExportUnavailable(Exception):
+    """The search export is not offered to this account or user (403/404)."""
+
+
+class _Searching(ZendeskStream):
+    """What both kinds of search streams share: FULL_TABLE, and errors naming the query."""
+
+    replication_key = None
+    records_key = "results"
+    forbidden_hint = "the user may not search: use an agent or admin user"
+    # The search whose request is in flight: a rejection names it.
+    current: SearchQuery | None = None
+
+    def search_records(self) -> t.Iterator[Record]:
+        """The stream's records."""
+        raise NotImplementedError
+
+    def request_records(self, context: Context | None) -> t.Iterable[Record]:
+        """All records; a 403 skips the stream with a warning, as it does other streams."""
+        tally = self.tally
+        with self.get_http_request_counter() as self._request_counter:
+            self._request_counter.with_context(context)
+            try:
+                for record in self.search_records():
+                    tally.records += 1
+                    yield record
+            except UnexpectedResponse as exc:
+                msg = f"{self.name}: unexpected response from Zendesk search: {exc}"
+                raise UnexpectedResponse(msg) from exc
+            except ClientError as exc:
+                if exc.status not in self.skip_statuses:
+                    raise
+                self.logger.warning("Skipping stream '%s': %s", self.name, exc)
+                self.report.stream_skipped(self.name, str(exc))
+            finally:
+                tally.finished = time.monotonic()
+
+    def validate_response(self, response: requests.Response) -> None:
+        """A 400 or 422 is Zendesk refusing the query (or a cursor): say which query."""
+        try:
+            super().validate_response(response)
+        except ClientError as exc:
+            if exc.status not in {400, 422}:
+                raise
+            search, reason = self.current, zendesk_error_text(response)
+            if search is None:
+                raise
+            msg = (
+                f"{self.name}: Zendesk rejected the search {search.name!r} "
+                f"(query {search.query!r}) with {exc.status}: {reason}"
+            )
+            raise SearchRejected(msg, exc.status, reason) from None
+
+
+class SearchStream(_Searching):
+    """The results of one search; `search_stream` makes the class of each configured query."""
+
+    path = EXPORT_PATH
+    search: t.ClassVar[SearchQuery]
+    plan: t.ClassVar[SearchPlan]
+
+    def search_records(self) -> t.Iterator[Record]:
+        """Export each type; read the query with search.json where the export is not offered."""
+        if self.plan.unsupported:
+            names = ", ".join(f"type:{kind}" for kind in self.plan.unsupported)
+            msg = (
+                f"{self.name}: the query {self.search.query!r} asks for {names}: search streams "
+                "extract tickets, users and organizations; remove it from the query"
+            )
+            raise ZendeskError(msg)
+        self.current = self.search
+        emitted = _Emitted()
+        for result_type in self.plan.types:
+            try:
+                yield from self._export(result_type, emitted)
+            except _ExportUnavailable as exc:
+                self.logger.warning(
+                    "%s: the search export is not available (%s): reading the query with "
+                    "%s, which returns at most %d results",
+                    self.name,
+                    exc,
+                    LIST_PATH,
+                    LIST_RESULT_LIMIT,
+                )
+                yield from self._list(emitted)
+                return
+
+    def _export(self, result_type: str, emitted: _Emitted) -> t.Iterator[Record]:
+        """Every result of one type, newest first; a rejected cursor restarts it once."""
+        paginator = self._export_pages(result_type)
+        restarted = False
+        while not paginator.finished:
+            params = paginator.params()
+            try:
+                body = self.fetch(params, None, path=EXPORT_PATH)
+            except ClientError as exc:
+                if "page[after]" not in params:
+                    if exc.status in {403, 404}:
+                        reason = str(exc).removeprefix(f"{self.name}: ")
+                        raise _ExportUnavailable(reason) from exc
+                    raise
+                if not isinstance(exc, SearchRejected):
+                    raise
+                if restarted:
+                    msg = (
+                        f"{self.name}: Zendesk rejected the search export's cursor again after "
+                        f"a restart ({exc.description}); the export of {result_type}s for "
+                        f"{self.search.query!r} could not be completed: run the tap again"
+                    )
+                    raise ZendeskError(msg) from exc
+                restarted = True
+                emitted.remember()
+                self.logger.warning(
+                    "%s: Zendesk rejected the search export's cursor (%s; cursors expire "
+                    "after an hour): reading the %ss again from the start, skipping the %d "
+                    "results already emitted",
+                    self.name,
+                    exc.description,
+                    result_type,
+                    emitted.count(result_type),
+                )
+                paginator = self._export_pages(result_type)
+                continue
+            records = paginator.records(body)
+            paginator.advance(body)
+            self.tally.pages += 1
+            for record in records:
+                record.setdefault("result_type", result_type)
+                if emitted.first_time(record):
+                    yield record
+
+    def _export_pages(self, result_type: str) -> Paginator:
+        query = {"query": self.plan.export_query(result_type), "filter[type]": result_type}
+        return CursorPages(self.records_key, page_size=self.settings.page_size, extra_params=query)
+
+    def _list(self, emitted: _Emitted) -> t.Iterator[Record]:
+        """The query through search.json: at most 1000 results, and a warning if there are
+        more."""
+        emitted.remember()
+        paginator = OffsetPages(
+            self.records_key, per_page=LIST_PAGE_SIZE, extra_params={"query": self.search.query}
+        )
+        total: t.Any = None
+        while not paginator.finished:
+            if (paginator.page - 1) * LIST_PAGE_SIZE >= LIST_RESULT_LIMIT:
+                self._warn_limit(len(emitted), total)
+                return
+            try:
+                body = self.fetch(paginator.params(), None, path=LIST_PATH)
+            except SearchRejected as exc:
+                if exc.status != 422 or paginator.page == 1:
+                    raise
+                self._warn_limit(len(emitted), total)
+                return
+            records = paginator.records(body)
+            paginator.advance(body)
+            self.tally.pages += 1
+            total = body.get("count", total)
+            for record in records:
+                # A query without type: also finds groups, articles, ...: not this stream's.
+                if record.get("result_type") in self.plan.types and emitted.first_time(record):
+                    yield record
+
+    def _warn_limit(self, emitted: int, total: t.Any) -> None:
+        self.logger.warning(
+            "%s: the search %r has %s results but %s returns at most %d per query: emitted "
+            "%d of them. To get them all, split it into narrower search_queries, e.g. by "
+            "created>=/created< date ranges",
+            self.name,
+            self.search.query,
+            total,
+            LIST_PATH,
+            LIST_RESULT_LIMIT,
+            emitted,
+        )
+
+
+@functools.cache
+def search_stream(search: SearchQuery) -> type[SearchStream]:
+    """The stream class of one configured search (one class per query, named for it)."""
+    plan = SearchPlan.of(search.query)
+    attributes = {
+        "__doc__": f"Results of the Zendesk search {search.query!r}.",
+        "__module__": __name__,
+        "name": search.stream_name,
+        "search": search,
+        "plan": plan,
+        "primary_keys": ("result_type", "id") if plan.mixed else ("id",),
+        "schema": ConfiguredSchema(SEARCH_SCHEMAS, key=plan.schema_types),
+    }
+    class_name = "Search" + search.name.title().replace("_", "") + "Stream"
+    return type(class_name, (SearchStream,), attributes)
+
+
+class SearchCountsStream(_Searching):
+    """How many results each configured search has: one row per query per run."""
+
+    name = "search_counts"
+    path = COUNT_PATH
+    primary_keys = ("query_name", "counted_at")
+
+    def search_records(self) -> t.Iterator[Record]:
+        """`/search/count.json` of every configured query, stamped with the run's time."""
+        counted_at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        counted_at = counted_at.replace("+00:00", "Z")
+        for search in self.settings.searches:
+            self.current = search
+            body = self.fetch({"query": search.query}, None)
+            count = body.get("count") if isinstance(body, dict) else None
+            if isinstance(count, bool) or not isinstance(count, int):
+                msg = f"{COUNT_PATH} for {search.query!r} has no integer 'count'"
+                raise UnexpectedResponse(msg)
+            yield {
+                "query_name": search.name,
+                "query": search.query,
+                "count": count,
+                "counted_at": counted_at,
+            }
+
+
+class _Emitted:
+    """The results one stream emitted in this run, to skip them when a query is re-read.
+
+    Kept as 8-byte ids per result type; only a re-read needs the set to look them up.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, array[int]] = {}
+        self._lookup: set[tuple[str, int]] | None = None
+
+    def __len__(self) -> int:
+        return sum(len(ids) for ids in self._ids.values())
+
+    def count(self, result_type: str) -> int:
+        """How many results of one type were emitted."""
+        return len(self._ids.get(result_type, ()))
+
+    def first_time(self, record: Record) -> bool:
+        """Whether `record` was not emitted yet; it counts as emitted from now on."""
+        result_type, item_id = record.get("result_type"), record.get("id")
+        if isinstance(item_id, bool) or not isinstance(item_id, int):
+            msg = f"a search result has no integer 'id': {str(item_id)[:40]!r}"
+            raise UnexpectedResponse(msg)
+        key = (str(result_type), item_id)
+        if self._lookup is not None:
+            if key in self._lookup:
+                return False
+            self._lookup.add(key)
+        self._ids.setdefault(key[0], array("q")).append(item_id)
+        return True
+
+    def remember(self) -> None:
+        """From now on, look up what was emitted (before a restart or a re-read)."""
+        if self._lookup is None:
+            self._lookup = {(kind, i) for kind, ids in self._ids.items() for i in ids}

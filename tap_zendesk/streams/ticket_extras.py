@@ -1,0 +1,70 @@
+"""Ticket data beside the tickets export: tags, custom statuses, deleted tickets, and the raw
+ticket events export.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from tap_zendesk.client import ZendeskStream
+from tap_zendesk.pagination import OffsetPages, Paginator
+from tap_zendesk.streams.events import TicketEventsExport
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+
+class TagsStream(ZendeskStream):
+    """The account's tags with how many records carry each, most used first.
+
+    Zendesk lists up to 20 000 tags used in the last 60 days; counts change without any
+    timestamp, so each run reads the list whole (full table, cursor pages).
+    """
+
+    name = "tags"
+    path = "/tags.json"
+    records_key = "tags"
+    primary_keys = ("name",)
+
+
+class CustomStatusesStream(ZendeskStream):
+    """Custom ticket statuses, active or not; tickets name theirs in `custom_status_id`.
+
+    One response without paging, read whole each run (full table).
+    """
+
+    name = "custom_statuses"
+    path = "/custom_statuses.json"
+    records_key = "custom_statuses"
+    forbidden_hint = "the user's role or the account lacks custom ticket statuses"
+
+    def new_paginator(self, context: Context | None) -> Paginator:
+        """Everything in one response (a `next_page`, should one come, is followed)."""
+        return OffsetPages(self.records_key)
+
+
+class DeletedTicketsStream(ZendeskStream):
+    """Tickets deleted but not yet purged (about 30 days), with who deleted them and when.
+
+    Full table: the list cannot be filtered by `deleted_at`, and a ticket leaves it when it is
+    restored or purged, which only a full read notices. The tickets export still emits deleted
+    tickets (status "deleted") for merging deletions; this stream adds actor and previous state.
+    """
+
+    name = "deleted_tickets"
+    path = "/deleted_tickets.json"
+    records_key = "deleted_tickets"
+    forbidden_hint = "listing deleted tickets needs an admin or an agent allowed to delete tickets"
+
+
+class TicketEventsStream(TicketEventsExport):
+    """The incremental ticket events export as Zendesk sends it: one item per ticket update,
+    with its `child_events` (comments appear only as flags: ticket_comments has them whole).
+
+    Read with its own bookmark (`timestamp`, the second the export files an item under),
+    independently of ticket_audits and ticket_comments, which read the same export.
+    """
+
+    name = "ticket_events"
+    replication_key = "timestamp"
+    export_params = {}
