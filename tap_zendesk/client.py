@@ -185,6 +185,12 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         """Seconds to wait for a response before retrying."""
         return self.settings.request_timeout
 
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Only a stream read whole in every run may have the target replace its table: a fed
+        stream's rows come with the increments of the stream that feeds it."""
+        return self.fed_by is None and super().emit_activate_version_messages
+
     def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
         """This stream's schema for the config in use; `schema` is a private copy to edit.
 
@@ -212,6 +218,19 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             stream.selected for stream in self.fed_streams().values()
         )
 
+    def resume_state(self, context: Context | None) -> dict[str, t.Any]:
+        """Where this stream keeps its resume point.
+
+        Its own state, except when it runs only to feed other streams: then the first
+        selected fed stream's, so its own bookmark never moves past records it did not emit
+        (selecting it later still reads them all).
+        """
+        if not self.selected:
+            for stream in self.fed_streams().values():
+                if stream.selected:
+                    return stream.get_context_state(context)
+        return self.get_context_state(context)
+
     def fed_streams(self) -> dict[str, ZendeskStream]:
         """The tap's streams whose records this stream's responses carry."""
         return {
@@ -222,11 +241,15 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
 
     def feed(self, stream_name: str, records: t.Iterable[Record]) -> None:
         """Emit records of another stream that arrived in this stream's responses, when that
-        stream exists and is selected; its SCHEMA goes out before its first record."""
+        stream exists and is selected, shaped as it shapes its own (its `post_process`); its
+        SCHEMA goes out before its first record."""
         stream = self._tap.streams.get(stream_name)
         if not isinstance(stream, ZendeskStream) or not stream.selected:
             return
-        for record in records:
+        for received in records:
+            record = stream.post_process(received, None)
+            if record is None:
+                continue
             if not stream._schema_written:
                 stream._write_schema_message()
                 stream._schema_written = True
@@ -401,7 +424,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         bookmark = paginator.bookmark()
         if not bookmark:
             return
-        self.get_context_state(context).update(bookmark)
+        self.resume_state(context).update(bookmark)
         self.state_manager.is_flushed = False
         self._write_state_message()
 
@@ -576,7 +599,7 @@ class IncrementalExportStream(ZendeskStream):
         The state keeps how the start was configured; an unchanged setting (a days_back
         whose date moved with the calendar included) never resets anything.
         """
-        state = self.get_context_state(context)
+        state = self.resume_state(context)
         current = self.settings.start_setting
         recorded = state.get(START_SETTING)
         if recorded is not None and recorded != current:
@@ -604,7 +627,7 @@ class IncrementalExportStream(ZendeskStream):
     def export_start_time(self, context: Context | None) -> int:
         """The later of start date and bookmark, never within Zendesk's last minute."""
         start = self.settings.start_epoch
-        bookmark = self.get_context_state(context).get("replication_key_value")
+        bookmark = self.resume_state(context).get("replication_key_value")
         if bookmark is not None:
             start = max(start, to_epoch(bookmark))
         return min(start, int(time.time()) - EXPORT_SAFETY_SECONDS)
@@ -615,7 +638,7 @@ class IncrementalExportStream(ZendeskStream):
 
     def new_paginator(self, context: Context | None) -> Paginator:
         """Resume from the saved cursor or end_time, else from the start time."""
-        state = self.get_context_state(context)
+        state = self.resume_state(context)
         if problems := bookmark_problems(self.name, state):
             raise ZendeskError(problems[0])
         params = dict(self.export_params)

@@ -149,9 +149,10 @@ class Settings:
                 config, "export_rate_limit_per_minute", DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE
             )
         )
+        attempt(lambda: _no_batch(config))
         oauth_refresh = attempt(lambda: _oauth_refresh(config))
         progress = attempt(lambda: _seconds(config, "progress_interval", DEFAULT_PROGRESS_INTERVAL))
-        searches = attempt(lambda: _searches(config))
+        searches = attempt(lambda: search_queries(config))
         sideloads = attempt(lambda: _sideloads(config))
         flags = {
             name: attempt(lambda name=name, default=default: _flag(config, name, default))
@@ -383,7 +384,7 @@ def _flag(config: t.Mapping[str, t.Any], field: str, default: bool) -> bool:
     return value
 
 
-def _searches(config: t.Mapping[str, t.Any]) -> tuple[SearchQuery, ...]:
+def search_queries(config: t.Mapping[str, t.Any]) -> tuple[SearchQuery, ...]:
     """`search_queries` then `premade_queries`, each name once."""
     custom = config.get("search_queries") or []
     premade = config.get("premade_queries") or []
@@ -397,6 +398,12 @@ def _searches(config: t.Mapping[str, t.Any]) -> tuple[SearchQuery, ...]:
     for position, entry in enumerate(custom):
         name = entry.get("name") if isinstance(entry, dict) else None
         query = entry.get("query") if isinstance(entry, dict) else None
+        if name == "counts":
+            msg = (
+                f"search_queries[{position}].name 'counts' is reserved: search_counts is the "
+                "stream of the queries' result counts"
+            )
+            raise ValueError(msg)
         if not isinstance(name, str) or not _QUERY_NAME.match(name):
             msg = (
                 f"search_queries[{position}].name must be lower-case letters, digits and _ "
@@ -455,3 +462,11 @@ def _oauth_refresh(config: t.Mapping[str, t.Any]) -> OAuthRefresh | None:
         client_secret=given.get("client_secret"),
         token_store=given.get("oauth_token_store"),
     )
+
+
+def _no_batch(config: t.Mapping[str, t.Any]) -> None:
+    # The SDK would still honour it, but its BATCH files can be written after the STATE that
+    # covers them: a run killed in between would resume past records never delivered.
+    if config.get("batch_config"):
+        msg = "batch_config is not supported (it could lose records on a crash): remove it"
+        raise ValueError(msg)

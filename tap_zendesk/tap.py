@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -353,7 +354,7 @@ class TapZendesk(Tap):
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the CLI; a Zendesk failure or a bad state or catalog ends it with one line."""
-        try:
+        with one_line_failures(cls.logger):
             checks = (
                 ("state", lambda state, _: state_problems(state)),
                 ("catalog", catalog_problems),
@@ -362,10 +363,18 @@ class TapZendesk(Tap):
                 if kwargs.get(option) is not None:
                     kwargs[option] = checked_file(option, kwargs[option], check, kwargs)
             super().invoke(*args, **kwargs)
-        except ZendeskError as exc:
-            cls.logger.debug("Traceback of the failure below", exc_info=True)
-            cls.logger.error("%s", exc)  # the traceback went to DEBUG above
-            raise SystemExit(1) from None
+
+    @classmethod
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """--discover reads field definitions from Zendesk: a failure there is one line too."""
+        with one_line_failures(cls.logger):
+            super().cb_discover(ctx, param, value)
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """--test reads from Zendesk: a failure there (a bad token) is one line too."""
+        with one_line_failures(cls.logger):
+            super().cb_test(ctx, param, value)
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         # SIGTERM and Ctrl-C: end with a STATE (written even if unchanged, so it follows the
@@ -381,6 +390,17 @@ class TapZendesk(Tap):
             os._exit(128 + signum)
 
         self.message_writer.when_idle(stop)
+
+
+@contextlib.contextmanager
+def one_line_failures(logger: logging.Logger) -> t.Iterator[None]:
+    """End the process with a ZendeskError's one line and exit 1; its traceback at DEBUG."""
+    try:
+        yield
+    except ZendeskError as exc:
+        logger.debug("Traceback of the failure below", exc_info=True)
+        logger.error("%s", exc)
+        raise SystemExit(1) from None
 
 
 def checked_file(

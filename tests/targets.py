@@ -71,7 +71,8 @@ def duckdb_query(database: Path, sql: str) -> list[list[t.Any]]:
     python = installed("target-duckdb", "python")
     script = (
         "import duckdb, json, sys\n"
-        "rows = duckdb.connect(sys.argv[1], read_only=True).sql(sys.argv[2]).fetchall()\n"
+        "connection = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "rows = connection.sql(sys.argv[2]).fetchall()\n"
         "print(json.dumps(rows, default=str))\n"
     )
     done = subprocess.run(

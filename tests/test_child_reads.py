@@ -15,6 +15,8 @@ CONFIG = {
     "api_token": "tok",
     "start_date": "2024-01-01",
     "comments_source": "per_ticket",
+    # Only the mocked endpoint answers: no field definitions to read at discovery.
+    "typed_custom_fields": False,
 }
 COMMENTS = "https://acme.zendesk.com/api/v2/tickets/7/comments.json"
 PATH = "/tickets/{ticket_id}/comments.json"

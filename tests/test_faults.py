@@ -14,16 +14,12 @@ from collections import Counter
 
 import pytest
 
+from tap_zendesk.tap import TapZendesk
 from tests.conftest import assert_no_secrets, config_for
 from tests.emulator import FaultRule
 from tests.emulator.faults import KINDS
 
 TICKETS_EXPORT = "/api/v2/incremental/tickets/cursor.json"
-CONDITION_KEY = ("ticket_form_id", "parent_field_id", "value", "child_field_id")
-PRIMARY_KEYS = {
-    "ticket_form_agent_conditions": CONDITION_KEY,
-    "ticket_form_end_user_conditions": CONDITION_KEY,
-}
 # Every kind a client should retry through: all but the two the tap stops on by design.
 TRANSIENT_KINDS = [kind for kind in KINDS if kind not in {"wrong_shape", "redirect"}]
 
@@ -38,16 +34,17 @@ def _by_stream(run) -> dict[str, list[dict]]:
     for message in run.messages:
         if message["type"] == "SCHEMA":
             streams.setdefault(message["stream"], [])
-            assert tuple(message["key_properties"]) == PRIMARY_KEYS.get(
-                message["stream"], ("id",)
-            ), message["stream"]
         elif message["type"] == "RECORD":
             streams[message["stream"]].append(message["record"])
     return streams
 
 
-def _keys(stream: str, records: list[dict]) -> set[tuple]:
-    return {tuple(record[key] for key in PRIMARY_KEYS.get(stream, ("id",))) for record in records}
+def _key_properties(run) -> dict[str, tuple[str, ...]]:
+    return {m["stream"]: tuple(m["key_properties"]) for m in run.messages if m["type"] == "SCHEMA"}
+
+
+def _keys(key: tuple[str, ...], records: list[dict]) -> set[tuple]:
+    return {tuple(record[name] for name in key) for record in records}
 
 
 def _mentioning(text: str, lines: list[str]) -> int:
@@ -76,11 +73,14 @@ def test_a_sync_with_10_percent_faults_emits_exactly_what_a_clean_sync_emits(
     assert faulty.returncode == 0, faulty.stderr
     expected, got = _by_stream(clean), _by_stream(faulty)
     # Every stream is selected by default and has records to compare.
-    assert len(expected) == 10
+    offered = TapZendesk(config=config, parse_env_config=False).streams
+    assert sorted(expected) == sorted(offered)
     assert all(expected.values()), {stream: len(rows) for stream, rows in expected.items()}
     assert sorted(got) == sorted(expected)
+    keys = _key_properties(clean)
+    assert _key_properties(faulty) == keys
     for stream, records in expected.items():
-        assert _keys(stream, got[stream]) == _keys(stream, records), stream
+        assert _keys(keys[stream], got[stream]) == _keys(keys[stream], records), stream
         assert _dumps(got[stream]) == _dumps(records), stream
     faults = emulator.stats["faults_by_kind"]
     assert sum(faults.values()) >= 8, faults

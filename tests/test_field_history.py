@@ -90,3 +90,18 @@ def test_the_next_run_brings_only_the_new_changes(emulator, run_tap):
     keys = {(row["audit_id"], row["field_name"]) for row in second.records("ticket_field_history")}
     assert keys
     assert keys == set(_changes(emulator)) - before
+
+
+def test_reading_history_alone_does_not_move_the_audits_bookmark(emulator, run_tap):
+    """ticket_audits runs to feed the history but emits nothing: selecting it later must
+    still bring every audit."""
+    first = _sync(run_tap, emulator, ["ticket_field_history"])
+    assert first.final_state["bookmarks"].get("ticket_audits", {}).get("end_time") is None
+
+    second = _sync(run_tap, emulator, ["ticket_audits", "ticket_field_history"], first.final_state)
+
+    audits = {event["id"] for event in emulator.dataset.ticket_events(include_comments=False)}
+    assert set(second.ids("ticket_audits")) == audits
+    # The audits' own bookmark starts over, so the history comes again: a target merges it.
+    keys = {(row["audit_id"], row["field_name"]) for row in second.records("ticket_field_history")}
+    assert keys == set(_changes(emulator))

@@ -3,8 +3,9 @@
 meltano.yml must follow tap.py: every setting (secrets sensitive), the capabilities, the
 defaults. `meltano run tap-zendesk target-jsonl` runs offline in a copy of the project whose
 plugins point at the already built executables, with the config in environment variables
-as a deployment would set it; the second run resumes from the state Meltano stored.
-The capabilities claimed beyond Singer's basics (stream maps, flattening) are exercised here.
+as a deployment would set it; the second run resumes from the state Meltano stored, and
+target-jsonl appends what it carries. The capabilities claimed beyond Singer's basics (stream
+maps, flattening, structured logging) are exercised here.
 """
 
 from __future__ import annotations

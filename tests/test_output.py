@@ -14,7 +14,14 @@ from tests.conftest import catalog_for
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "recorded_pages.json").read_text())
 LAST_PAGE = RECORDED["responses"]["tickets_cursor_last_page"]["payload"]
 EXPORT = "https://acme.zendesk.com/api/v2/incremental/tickets/cursor.json"
-CONFIG = {"url": "acme", "email": "admin@acme.com", "api_token": "tok", "start_date": "2024-01-01"}
+# Only the mocked endpoints answer: no field definitions to read at discovery.
+CONFIG = {
+    "url": "acme",
+    "email": "admin@acme.com",
+    "api_token": "tok",
+    "start_date": "2024-01-01",
+    "typed_custom_fields": False,
+}
 
 
 def sync_tickets(page: dict, capsys, catalog: dict | None = None) -> list[dict]:

@@ -21,7 +21,13 @@ from tap_zendesk.tap import TapZendesk
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "recorded_pages.json").read_text())
 LAST_PAGE = RECORDED["responses"]["tickets_cursor_last_page"]["payload"]
 EXPORT = "https://acme.zendesk.com/api/v2/incremental/tickets/cursor.json"
-BASE = {"url": "acme", "email": "admin@acme.com", "start_date": "2024-01-01"}
+# Only the mocked endpoints answer: no field definitions to read at discovery.
+BASE = {
+    "url": "acme",
+    "email": "admin@acme.com",
+    "start_date": "2024-01-01",
+    "typed_custom_fields": False,
+}
 
 
 def sent(config: dict, state: dict | None = None) -> responses.Call:
@@ -65,7 +71,8 @@ def test_user_agent_names_the_tap_and_its_version():
 
 def test_first_request_sends_start_time_and_page_size():
     call = sent({**BASE, "api_token": "tok", "page_size": 250})
-    assert query(call) == {"start_time": "1704067200", "per_page": "250"}
+    # ticket_metrics, selected by default, comes from the export's metric_sets side-load.
+    assert query(call) == {"start_time": "1704067200", "per_page": "250", "include": "metric_sets"}
 
 
 def test_start_time_is_never_within_the_last_minute():
@@ -77,7 +84,7 @@ def test_start_time_is_never_within_the_last_minute():
 def test_a_saved_cursor_is_resumed_without_start_time():
     state = {"bookmarks": {"tickets": {"cursor": "c2F2ZWQ=", "replication_key_value": 1}}}
     call = sent({**BASE, "api_token": "tok"}, state)
-    assert query(call) == {"cursor": "c2F2ZWQ=", "per_page": "1000"}
+    assert query(call) == {"cursor": "c2F2ZWQ=", "per_page": "1000", "include": "metric_sets"}
 
 
 def test_a_bookmark_without_cursor_restarts_at_the_later_of_bookmark_and_start_date():

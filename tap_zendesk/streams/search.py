@@ -46,7 +46,7 @@ from tap_zendesk.client import ZendeskStream
 from tap_zendesk.errors import ClientError, UnexpectedResponse, ZendeskError, zendesk_error_text
 from tap_zendesk.pagination import CursorPages, OffsetPages, Paginator, Record
 from tap_zendesk.schemas import SCHEMAS, ConfiguredSchema
-from tap_zendesk.settings import PER_TICKET_SIDELOADS, SearchQuery, _searches
+from tap_zendesk.settings import PER_TICKET_SIDELOADS, SearchQuery, search_queries
 
 if t.TYPE_CHECKING:
     import requests
@@ -70,7 +70,7 @@ _SORT_TERM = re.compile(r"-?(?:order_by|sort):", re.IGNORECASE)
 def configured_searches(config: t.Mapping[str, t.Any]) -> tuple[SearchQuery, ...]:
     """The searches of a raw config; none when they are invalid (validation reports those)."""
     try:
-        return _searches(config)
+        return search_queries(config)
     except ValueError:
         return ()
 

@@ -77,7 +77,7 @@ class SideloadingTicketExport(IncrementalExportStream):
         if METRIC_SETS in self.include:
             self._metric_sets(body, items)
         for name in self._emitted_objects:
-            self._feed_as_own(name, self._first_seen(name, body.get(name)))
+            self.feed(name, self._first_seen(name, body.get(name)))
 
     def _metric_sets(self, body: dict[str, t.Any], tickets: list[Record]) -> None:
         # Zendesk embeds each ticket's metric set, or (seen elsewhere) lists them at the top
@@ -88,22 +88,13 @@ class SideloadingTicketExport(IncrementalExportStream):
             for ticket in tickets:
                 if ticket.get(METRIC_SET) is None and ticket.get("id") in by_ticket:
                     ticket[METRIC_SET] = by_ticket[ticket["id"]]
-        self._feed_as_own(
+        self.feed(
             TicketMetricsStream.name,
             (ticket[METRIC_SET] for ticket in tickets if ticket.get(METRIC_SET)),
         )
         if METRIC_SETS not in self.settings.ticket_sideloads:
             for ticket in tickets:
                 ticket.pop(METRIC_SET, None)
-
-    def _feed_as_own(self, name: str, records: t.Iterable[Record]) -> None:
-        """Feed records shaped as the stream shapes the ones it reads itself (its
-        post_process: typed custom-field columns of users and organizations)."""
-        stream = self._tap.streams.get(name)
-        if stream is None:
-            return
-        processed = (stream.post_process(record, None) for record in records)
-        self.feed(name, (record for record in processed if record is not None))
 
     @cached_property
     def _emitted_objects(self) -> tuple[str, ...]:

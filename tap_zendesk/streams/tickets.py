@@ -181,7 +181,7 @@ class TicketCommentsPerTicket(CommentsStream, IncrementalExportStream):
 
     def new_paginator(self, context: Context | None) -> Paginator:
         """Resume the tickets cursor; open the comment window where the last run ended."""
-        state = self.get_context_state(context)
+        state = self.resume_state(context)
         if state.get("window_done", True):
             position = state.get("position")
             self._window_start = (
@@ -212,7 +212,7 @@ class TicketCommentsPerTicket(CommentsStream, IncrementalExportStream):
 
     def save_bookmark(self, context: Context | None, paginator: Paginator) -> None:
         """The tickets cursor plus the comment window."""
-        state = self.get_context_state(context)
+        state = self.resume_state(context)
         state.update(
             position=self._position,
             window_start=self._window_start,

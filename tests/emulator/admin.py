@@ -1,13 +1,14 @@
 """The account's lists beside the exports: memberships, tags, business rules, SLA policies,
 schedules, custom statuses, satisfaction ratings and deleted tickets.
 
-Every list is a pure function of the seed and of the tickets, users and organizations as they
-are when it is asked for, so ids join across endpoints: memberships name real agents, groups
-and organizations; tags count the tickets' tags; ratings are the scored ``satisfaction_rating``
-of tickets (same ids); deleted tickets are the tickets the export shows as deleted; triggers
-include the ones whose notifications the audits carry, SLA policies the ones the metric events
-apply, and custom statuses every ``custom_status_id`` tickets use. Nothing is built before a
-list is first asked for, so starting the emulator costs nothing.
+Every list is built from the seed and the tickets, users and organizations as they are when
+it is asked for (ratings once, then kept, so ``rate`` can add to them), so ids join across
+endpoints: memberships name real agents, groups and organizations; tags count the tickets'
+tags; ratings are the scored ``satisfaction_rating`` of tickets (same ids); deleted tickets
+are the tickets the export shows as deleted; the business rules (rules.py) name real groups,
+fields, notification triggers and SLA policies; custom statuses are every
+``custom_status_id`` tickets use. Nothing is built before a list is first asked for, so
+starting the emulator costs nothing.
 
 Paging is Zendesk's per endpoint: cursor pagination with ``page[size]``, else offset pages,
 for every list except SLA policies (one offset-style page), schedules and custom statuses
@@ -29,7 +30,6 @@ from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from . import rules
 from .catalog import _Maker
 from .dataset import (
     _GROUP_IDS,
@@ -43,6 +43,7 @@ from .dataset import (
     parse_iso,
 )
 from .listing import MAX_PAGE_SIZE, PaginationError, list_page
+from .rules import Rules
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -235,9 +236,9 @@ class _Account:
         return [self.dataset.get("tickets", i) for i in self.dataset.ids("tickets")]
 
     @cached_property
-    def rules(self) -> rules.Rules:
+    def rules(self) -> Rules:
         admin = min(u["id"] for u in self.users if u["role"] == "admin")
-        return rules.Rules(self.base, self.made, admin)
+        return Rules(self.base, self.made, admin)
 
 
 def _group_memberships(account: _Account) -> list[Json]:
@@ -347,12 +348,12 @@ _BUILDERS: dict[str, Callable[[_Account], list[Json]]] = {
     "group_memberships": _group_memberships,
     "organization_memberships": _organization_memberships,
     "tags": _tags,
-    "macros": lambda account: rules.macros(account.rules),
-    "views": lambda account: rules.views(account.rules),
-    "triggers": lambda account: rules.triggers(account.rules),
-    "automations": lambda account: rules.automations(account.rules),
-    "sla_policies": lambda account: rules.sla_policies(account.rules),
-    "schedules": lambda account: rules.schedules(account.rules),
+    "macros": lambda account: account.rules.macros(),
+    "views": lambda account: account.rules.views(),
+    "triggers": lambda account: account.rules.triggers(),
+    "automations": lambda account: account.rules.automations(),
+    "sla_policies": lambda account: account.rules.sla_policies(),
+    "schedules": lambda account: account.rules.schedules(),
     "custom_statuses": _custom_statuses,
     "deleted_tickets": _deleted_tickets,
 }

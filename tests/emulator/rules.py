@@ -209,6 +209,182 @@ class Rules:
         group = int(kind.split(":")[1])
         return {"type": "Group", "id": group, "ids": [group]}
 
+    def macros(self) -> list[Json]:
+        made = self.made
+        macros = []
+        for index, (title, active, restriction, actions) in enumerate(_MACROS):
+            mid = _MACRO_BASE + index
+            macros.append(
+                {
+                    "url": f"{self.base}/api/v2/macros/{mid}.json",
+                    "id": mid,
+                    "title": title,
+                    "active": active,
+                    "updated_at": made.stamp(100 + index + (0 if active else 60 * 24)),
+                    "created_at": made.stamp(100 + index),
+                    "default": False,
+                    "position": 10_000 + index,
+                    "description": f"{title}." if index % 3 == 0 else None,
+                    "actions": actions_of(actions),
+                    "restriction": self.restriction(restriction),
+                    "raw_title": title,
+                }
+            )
+        return macros
+
+    def views(self) -> list[Json]:
+        made = self.made
+        tagger = f"{self.base}/api/v2/ticket_fields/{_TAGGER_FIELD}.json"
+        columns = [
+            {"id": "subject", "title": "Subject"},
+            {"id": "requester", "title": "Requester"},
+            {"id": "updated", "title": "Updated"},
+            {"id": _TAGGER_FIELD, "title": "Plan", "type": "tagger", "url": tagger},
+        ]
+        views = []
+        for index, (title, all_of, any_of, restriction, active) in enumerate(_VIEWS):
+            vid = _VIEW_BASE + index
+            views.append(
+                {
+                    "url": f"{self.base}/api/v2/views/{vid}.json",
+                    "id": vid,
+                    "title": title,
+                    "active": active,
+                    "updated_at": made.stamp(200 + index + (0 if active else 90 * 24)),
+                    "created_at": made.stamp(200 + index),
+                    "default": index < 5,
+                    "position": index + 1,
+                    "description": None if index < 5 else f"{title} (team view)",
+                    "execution": {
+                        "group_by": "status",
+                        "group_order": "asc",
+                        "sort_by": "updated",
+                        "sort_order": "desc",
+                        "group": {"id": "status", "title": "Status", "order": "asc"},
+                        "sort": {"id": "updated", "title": "Updated", "order": "desc"},
+                        "columns": columns,
+                        "fields": columns[:3],
+                        "custom_fields": columns[3:],
+                    },
+                    "conditions": conditions_of(all_of, any_of),
+                    "restriction": self.restriction(restriction),
+                    "watchable": True,
+                    "raw_title": title,
+                }
+            )
+        return views
+
+    def triggers(self) -> list[Json]:
+        """The three notification triggers the audits' Notification events name, then others."""
+        made = self.made
+        notifying = [
+            (
+                title,
+                (("update_type", "is", "Create" if index < 2 else "Change"),),
+                (("notification_user", ["requester_and_ccs", subject, body]),),
+                True,
+                "10026",
+            )
+            for index, (title, subject, body) in enumerate(_TRIGGERS)
+        ]
+        triggers = []
+        for index, (title, all_of, actions, active, category) in enumerate(
+            [*notifying, *_CUSTOM_TRIGGERS]
+        ):
+            tid = _TRIGGER_BASE + index
+            triggers.append(
+                {
+                    "url": f"{self.base}/api/v2/triggers/{tid}.json",
+                    "id": tid,
+                    "title": title,
+                    "active": active,
+                    "updated_at": made.stamp(300 + index),
+                    "created_at": made.stamp(300 + index),
+                    "default": index < len(notifying),
+                    "actions": actions_of(actions),
+                    "conditions": conditions_of(all_of),
+                    "description": None if index < len(notifying) else f"{title}.",
+                    "position": index + 1,
+                    "raw_title": title,
+                    "category_id": category,
+                }
+            )
+        return triggers
+
+    def automations(self) -> list[Json]:
+        made = self.made
+        automations = []
+        for index, (title, all_of, actions, active) in enumerate(_AUTOMATIONS):
+            aid = _AUTOMATION_BASE + index
+            automations.append(
+                {
+                    "url": f"{self.base}/api/v2/automations/{aid}.json",
+                    "id": aid,
+                    "title": title,
+                    "active": active,
+                    "updated_at": made.stamp(400 + index),
+                    "created_at": made.stamp(400 + index),
+                    "default": index == 0,
+                    "actions": actions_of(actions),
+                    "conditions": conditions_of(all_of),
+                    "position": index + 1,
+                    "raw_title": title,
+                }
+            )
+        return automations
+
+    def sla_policies(self) -> list[Json]:
+        """The policies the metric events' apply_sla names, with their targets per priority."""
+        made = self.made
+        filters = (
+            {"all": [{"field": "priority", "operator": "less_than", "value": "high"}], "any": []},
+            {
+                "all": [{"field": "priority", "operator": "greater_than", "value": "normal"}],
+                "any": [],
+            },
+        )
+        policies = []
+        for index, (pid, title, description) in enumerate(_POLICIES):
+            metrics = [
+                {
+                    "priority": priority,
+                    "metric": "first_reply_time",
+                    "target": target,
+                    "business_hours": business_hours,
+                    "target_in_seconds": target * 60,
+                }
+                for priority, (target, business_hours, policy) in _SLA_TARGETS.items()
+                if priority is not None and policy == index
+            ]
+            policies.append(
+                {
+                    "url": f"{self.base}/api/v2/slas/policies/{pid}.json",
+                    "id": pid,
+                    "title": title,
+                    "description": description,
+                    "position": index + 1,
+                    "filter": filters[index],
+                    "policy_metrics": metrics,
+                    "created_at": made.stamp(500 + index),
+                    "updated_at": made.stamp(500 + index),
+                }
+            )
+        return policies
+
+    def schedules(self) -> list[Json]:
+        made = self.made
+        return [
+            {
+                "id": _SCHEDULE_BASE + index,
+                "name": name,
+                "time_zone": zone,
+                "created_at": made.stamp(600 + index),
+                "updated_at": made.stamp(600 + index),
+                "intervals": [{"start_time": start, "end_time": end} for start, end in intervals],
+            }
+            for index, (name, zone, intervals) in enumerate(_SCHEDULES)
+        ]
+
 
 def actions_of(actions: tuple[tuple[str, Any], ...]) -> list[Json]:
     return [{"field": field, "value": value} for field, value in actions]
@@ -220,182 +396,3 @@ def conditions_of(all_of: tuple[_Condition, ...], any_of: tuple[_Condition, ...]
         return {"field": field, "operator": operator, "value": value}
 
     return {"all": [one(c) for c in all_of], "any": [one(c) for c in any_of]}
-
-
-def macros(rules: Rules) -> list[Json]:
-    made = rules.made
-    macros = []
-    for index, (title, active, restriction, actions) in enumerate(_MACROS):
-        mid = _MACRO_BASE + index
-        macros.append(
-            {
-                "url": f"{rules.base}/api/v2/macros/{mid}.json",
-                "id": mid,
-                "title": title,
-                "active": active,
-                "updated_at": made.stamp(100 + index + (0 if active else 60 * 24)),
-                "created_at": made.stamp(100 + index),
-                "default": False,
-                "position": 10_000 + index,
-                "description": f"{title}." if index % 3 == 0 else None,
-                "actions": actions_of(actions),
-                "restriction": rules.restriction(restriction),
-                "raw_title": title,
-            }
-        )
-    return macros
-
-
-def views(rules: Rules) -> list[Json]:
-    made = rules.made
-    tagger = f"{rules.base}/api/v2/ticket_fields/{_TAGGER_FIELD}.json"
-    columns = [
-        {"id": "subject", "title": "Subject"},
-        {"id": "requester", "title": "Requester"},
-        {"id": "updated", "title": "Updated"},
-        {"id": _TAGGER_FIELD, "title": "Plan", "type": "tagger", "url": tagger},
-    ]
-    views = []
-    for index, (title, all_of, any_of, restriction, active) in enumerate(_VIEWS):
-        vid = _VIEW_BASE + index
-        views.append(
-            {
-                "url": f"{rules.base}/api/v2/views/{vid}.json",
-                "id": vid,
-                "title": title,
-                "active": active,
-                "updated_at": made.stamp(200 + index + (0 if active else 90 * 24)),
-                "created_at": made.stamp(200 + index),
-                "default": index < 5,
-                "position": index + 1,
-                "description": None if index < 5 else f"{title} (team view)",
-                "execution": {
-                    "group_by": "status",
-                    "group_order": "asc",
-                    "sort_by": "updated",
-                    "sort_order": "desc",
-                    "group": {"id": "status", "title": "Status", "order": "asc"},
-                    "sort": {"id": "updated", "title": "Updated", "order": "desc"},
-                    "columns": columns,
-                    "fields": columns[:3],
-                    "custom_fields": columns[3:],
-                },
-                "conditions": conditions_of(all_of, any_of),
-                "restriction": rules.restriction(restriction),
-                "watchable": True,
-                "raw_title": title,
-            }
-        )
-    return views
-
-
-def triggers(rules: Rules) -> list[Json]:
-    """The three notification triggers the audits' Notification events name, then others."""
-    made = rules.made
-    notifying = [
-        (
-            title,
-            (("update_type", "is", "Create" if index < 2 else "Change"),),
-            (("notification_user", ["requester_and_ccs", subject, body]),),
-            True,
-            "10026",
-        )
-        for index, (title, subject, body) in enumerate(_TRIGGERS)
-    ]
-    triggers = []
-    for index, (title, all_of, actions, active, category) in enumerate(
-        [*notifying, *_CUSTOM_TRIGGERS]
-    ):
-        tid = _TRIGGER_BASE + index
-        triggers.append(
-            {
-                "url": f"{rules.base}/api/v2/triggers/{tid}.json",
-                "id": tid,
-                "title": title,
-                "active": active,
-                "updated_at": made.stamp(300 + index),
-                "created_at": made.stamp(300 + index),
-                "default": index < len(notifying),
-                "actions": actions_of(actions),
-                "conditions": conditions_of(all_of),
-                "description": None if index < len(notifying) else f"{title}.",
-                "position": index + 1,
-                "raw_title": title,
-                "category_id": category,
-            }
-        )
-    return triggers
-
-
-def automations(rules: Rules) -> list[Json]:
-    made = rules.made
-    automations = []
-    for index, (title, all_of, actions, active) in enumerate(_AUTOMATIONS):
-        aid = _AUTOMATION_BASE + index
-        automations.append(
-            {
-                "url": f"{rules.base}/api/v2/automations/{aid}.json",
-                "id": aid,
-                "title": title,
-                "active": active,
-                "updated_at": made.stamp(400 + index),
-                "created_at": made.stamp(400 + index),
-                "default": index == 0,
-                "actions": actions_of(actions),
-                "conditions": conditions_of(all_of),
-                "position": index + 1,
-                "raw_title": title,
-            }
-        )
-    return automations
-
-
-def sla_policies(rules: Rules) -> list[Json]:
-    """The policies the metric events' apply_sla names, with their targets per priority."""
-    made = rules.made
-    filters = (
-        {"all": [{"field": "priority", "operator": "less_than", "value": "high"}], "any": []},
-        {"all": [{"field": "priority", "operator": "greater_than", "value": "normal"}], "any": []},
-    )
-    policies = []
-    for index, (pid, title, description) in enumerate(_POLICIES):
-        metrics = [
-            {
-                "priority": priority,
-                "metric": "first_reply_time",
-                "target": target,
-                "business_hours": business_hours,
-                "target_in_seconds": target * 60,
-            }
-            for priority, (target, business_hours, policy) in _SLA_TARGETS.items()
-            if priority is not None and policy == index
-        ]
-        policies.append(
-            {
-                "url": f"{rules.base}/api/v2/slas/policies/{pid}.json",
-                "id": pid,
-                "title": title,
-                "description": description,
-                "position": index + 1,
-                "filter": filters[index],
-                "policy_metrics": metrics,
-                "created_at": made.stamp(500 + index),
-                "updated_at": made.stamp(500 + index),
-            }
-        )
-    return policies
-
-
-def schedules(rules: Rules) -> list[Json]:
-    made = rules.made
-    return [
-        {
-            "id": _SCHEDULE_BASE + index,
-            "name": name,
-            "time_zone": zone,
-            "created_at": made.stamp(600 + index),
-            "updated_at": made.stamp(600 + index),
-            "intervals": [{"start_time": start, "end_time": end} for start, end in intervals],
-        }
-        for index, (name, zone, intervals) in enumerate(_SCHEDULES)
-    ]
