@@ -27,8 +27,10 @@ $(TARGETS)/%/bin/.installed:
 	$(TARGETS)/$*/bin/pip install --quiet --disable-pip-version-check $(PIN_$*)
 	touch $@
 
-demo: $(BIN)/.installed $(TARGETS)/target-jsonl/bin/.installed
-	$(BIN)/python -m tests.demo --target $(TARGETS)/target-jsonl/bin/target-jsonl
+demo: $(BIN)/.installed $(TARGETS)/target-jsonl/bin/.installed $(TARGETS)/target-duckdb/bin/.installed
+	$(BIN)/python -m tests.demo --target $(TARGETS)/target-jsonl/bin/target-jsonl \
+		--duckdb-target $(TARGETS)/target-duckdb/bin/target-duckdb \
+		--duckdb-python $(TARGETS)/target-duckdb/bin/python
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -281,10 +281,11 @@ def test_sigterm_while_the_target_is_slow_to_read_still_ends_with_a_state(
     processes = [start_tap(None) for _ in range(6)]
     # The target reads nothing: once every tap is syncing, its pipe fills and it waits to write.
     deadline = time.monotonic() + 30
-    while _requests(small_emulator, "/api/v2/incremental/ticket_events") < len(processes):
+    # Discovery reads the ticket fields first: from then on each tap is writing.
+    while _requests(small_emulator, "/api/v2/ticket_fields") < len(processes):
         assert time.monotonic() < deadline, "the taps did not start"
         time.sleep(0.1)
-    time.sleep(0.5)
+    time.sleep(1.5)
     for process in processes:
         process.send_signal(signal.SIGTERM)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from tests.conftest import TAP, TapRun, assert_no_secrets, catalog_for, config_for
+from tests.conftest import TAP, TapRun, as_served, assert_no_secrets, catalog_for, config_for
 
 PAGE = 10
 
@@ -62,7 +62,7 @@ def test_tickets_changed_during_a_sync_are_in_that_sync_or_the_next(
     assert records_before_change < len(first.records("tickets"))
     emitted = set(first.ids("tickets")) | set(second.ids("tickets"))
     assert emitted == set(emulator.dataset.ids("tickets"))
-    records = first.records("tickets") + second.records("tickets")
+    records = [as_served(r) for r in first.records("tickets") + second.records("tickets")]
     for ticket_id in changed["update_tickets"] + changed["create_tickets"]:
         latest = emulator.dataset.get("tickets", ticket_id)
         assert latest in records, ticket_id
