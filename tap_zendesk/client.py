@@ -390,13 +390,18 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                     "its replication_key_value"
                 )
                 raise ClientError(msg, exc.status) from exc
-            if exc.status not in self.skip_statuses:
-                raise
-            self.logger.warning("Skipping stream '%s': %s", self.name, exc)
-            self.report.stream_skipped(self.name, str(exc))
+            self.skip_or_raise(exc)
         finally:
             tally.finished = time.monotonic()
             prefetch.shutdown(wait=False, cancel_futures=True)
+
+    def skip_or_raise(self, exc: ClientError) -> None:
+        """Skip this stream, with a warning and a line in the summary, if its status is one
+        of `skip_statuses` (the plan or role lacks it); else let the error end the run."""
+        if exc.status not in self.skip_statuses:
+            raise exc
+        self.logger.warning("Skipping stream '%s': %s", self.name, exc)
+        self.report.stream_skipped(self.name, str(exc))
 
     def read_all(self, path: str, context: Context, paginator: Paginator) -> list[Record] | None:
         """Every record of one sub-resource (e.g. one ticket's comments), or None if Zendesk

@@ -14,7 +14,8 @@ import dataclasses
 import threading
 import time
 import typing as t
-import weakref
+
+from tap_zendesk.per_tap import per_tap
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -139,14 +140,6 @@ def endpoint_limits(headers: Mapping[str, str]) -> t.Iterator[tuple[str, float, 
             yield lowered, float(fields["remaining"]), float(fields["resets"])
 
 
-_GOVERNORS: weakref.WeakKeyDictionary[object, RateGovernor] = weakref.WeakKeyDictionary()
-_GOVERNORS_LOCK = threading.Lock()
-
-
 def governor_for(owner: object, per_minute: Mapping[str, float]) -> RateGovernor:
     """The one governor of `owner` (the tap), created on first use."""
-    with _GOVERNORS_LOCK:
-        governor = _GOVERNORS.get(owner)
-        if governor is None:
-            governor = _GOVERNORS[owner] = RateGovernor(per_minute)
-        return governor
+    return per_tap(owner, "governor", lambda: RateGovernor(per_minute))

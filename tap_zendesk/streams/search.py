@@ -247,10 +247,7 @@ class _Searching(ZendeskStream):
                 msg = f"{self.name}: unexpected response from Zendesk search: {exc}"
                 raise UnexpectedResponse(msg) from exc
             except ClientError as exc:
-                if exc.status not in self.skip_statuses:
-                    raise
-                self.logger.warning("Skipping stream '%s': %s", self.name, exc)
-                self.report.stream_skipped(self.name, str(exc))
+                self.skip_or_raise(exc)
             finally:
                 tally.finished = time.monotonic()
 
