@@ -1,25 +1,17 @@
-"""TapZendesk: the settings it accepts and the streams it offers."""
+"""TapZendesk: the settings it accepts and the streams it offers (its command-line behaviour
+is in cli.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-import logging
-import os
 import typing as t
 
-import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
-from singer_sdk.singerlib import StateMessage
 
 from tap_zendesk import DISTRIBUTION
-from tap_zendesk.errors import ZendeskError
+from tap_zendesk.cli import GuardedTap
 from tap_zendesk.output import BufferedWriter
-from tap_zendesk.report import report_for
 from tap_zendesk.settings import (
     AUTH_METHODS,
     COMMENTS_SOURCES,
@@ -33,16 +25,14 @@ from tap_zendesk.settings import (
     PER_TICKET_SIDELOADS,
     PREMADE_QUERIES,
     TICKET_SIDELOADS,
-    Settings,
 )
-from tap_zendesk.state import state_problems
 from tap_zendesk.streams import stream_classes
 
 if t.TYPE_CHECKING:
-    from types import FrameType
+    pass
 
 
-class TapZendesk(Tap):
+class TapZendesk(GuardedTap):
     """Singer tap for Zendesk Support: incremental, resumable and paced to Zendesk's limits."""
 
     name = "tap-zendesk"
@@ -329,109 +319,6 @@ class TapZendesk(Tap):
     def discover_streams(self) -> list[Stream]:
         """Every stream this tap offers."""
         return [stream_class(tap=self) for stream_class in stream_classes(self.config)]
-
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # Our own checks come first: they name the field and say what to put there.
-        try:
-            Settings.from_config(self.config)
-        except ConfigValidationError as exc:
-            if raise_errors:
-                raise
-            return exc.errors
-        return super()._validate_config(raise_errors=raise_errors)
-
-    @classmethod
-    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
-        """Read --config files; one that is not JSON is a usage error, not a traceback."""
-        try:
-            return super().cb_config(ctx, param, value)
-        except ValueError as exc:
-            reason = getattr(exc, "msg", str(exc))
-            where = f"line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
-            msg = f"the config file is not valid JSON ({reason} at {where}): fix or recreate it"
-            raise click.BadParameter(msg, ctx=ctx, param=param) from None
-
-    @classmethod
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        """Run the CLI; a Zendesk failure or a bad state or catalog ends it with one line."""
-        with one_line_failures(cls.logger):
-            checks = (
-                ("state", lambda state, _: state_problems(state)),
-                ("catalog", catalog_problems),
-            )
-            for option, check in checks:
-                if kwargs.get(option) is not None:
-                    kwargs[option] = checked_file(option, kwargs[option], check, kwargs)
-            super().invoke(*args, **kwargs)
-
-    @classmethod
-    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
-        """--discover reads field definitions from Zendesk: a failure there is one line too."""
-        with one_line_failures(cls.logger):
-            super().cb_discover(ctx, param, value)
-
-    @classmethod
-    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
-        """--test reads from Zendesk: a failure there (a bad token) is one line too."""
-        with one_line_failures(cls.logger):
-            super().cb_test(ctx, param, value)
-
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        # SIGTERM and Ctrl-C: end with a STATE (written even if unchanged, so it follows the
-        # last RECORD) that is safe to resume from, since bookmarks only move after whole
-        # pages; never in the middle of a message being written; then leave at once instead
-        # of waiting for requests in flight on worker threads.
-        def stop() -> None:
-            self.message_writer.write_message(StateMessage(value=self.state))
-            self.logger.warning("Stopped by signal %d; resume from the last STATE", signum)
-            for line in report_for(self, self.logger).lines():
-                self.logger.info(line)
-            logging.shutdown()
-            os._exit(128 + signum)
-
-        self.message_writer.when_idle(stop)
-
-
-@contextlib.contextmanager
-def one_line_failures(logger: logging.Logger) -> t.Iterator[None]:
-    """End the process with a ZendeskError's one line and exit 1; its traceback at DEBUG."""
-    try:
-        yield
-    except ZendeskError as exc:
-        logger.debug("Traceback of the failure below", exc_info=True)
-        logger.error("%s", exc)
-        raise SystemExit(1) from None
-
-
-def checked_file(
-    option: str,
-    file: t.IO[str],
-    check: t.Callable[[t.Any, t.Mapping[str, t.Any]], list[str]],
-    cli: t.Mapping[str, t.Any],
-) -> t.IO[str]:
-    """Parse a --state or --catalog file up front; refuse it with the reason if it is bad."""
-    text = file.read()
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        msg = f"the {option} file is not valid JSON ({exc}): fix it or leave --{option} out"
-        raise ZendeskError(msg) from None
-    config = cli["config"].config if cli.get("config") is not None else {}
-    if problems := check(value, config):
-        raise ZendeskError(f"the {option} file cannot be used: {problems[0]}")
-    return io.StringIO(text)
-
-
-def catalog_problems(catalog: t.Any, config: t.Mapping[str, t.Any]) -> list[str]:
-    """A catalog must be an object whose streams are ones this tap has."""
-    entries = catalog.get("streams") if isinstance(catalog, dict) else None
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        return ["it must be an object with a list of streams, as --discover writes it"]
-    known = {stream_class.name for stream_class in stream_classes(config)}
-    unknown = sorted({str(e.get("tap_stream_id")) for e in entries} - known)
-    if unknown:
-        return [f"it names streams this tap does not have: {', '.join(unknown)}; run --discover"]
-    return []
 
 
 if __name__ == "__main__":
