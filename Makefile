@@ -37,8 +37,10 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 
 # The tests of targets and Meltano fail here, instead of skipping, if one is missing.
+# Most of a test's time is the tap and emulator waiting on each other (sockets, backoff,
+# pacing), so three workers halve the run even on two cores; a file stays on one worker.
 test: lint $(TARGET_VENVS)
-	ZENDESK_TESTS_REQUIRE_TARGETS=1 $(BIN)/python -m pytest
+	ZENDESK_TESTS_REQUIRE_TARGETS=1 $(BIN)/python -m pytest -n 3 --dist loadfile
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m tests.bench
