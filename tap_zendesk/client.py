@@ -39,7 +39,14 @@ from tap_zendesk.errors import (
 )
 from tap_zendesk.legacy import LAYOUTS, LegacyLayout
 from tap_zendesk.oauth import OAuthTokens
-from tap_zendesk.pagination import CursorExport, CursorPages, Paginator, Record, TimeExport
+from tap_zendesk.pagination import (
+    CursorExport,
+    CursorPages,
+    OffsetPages,
+    Paginator,
+    Record,
+    TimeExport,
+)
 from tap_zendesk.per_tap import per_tap
 from tap_zendesk.ratelimit import (
     ACCOUNT,
@@ -90,6 +97,9 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
     records_key: t.ClassVar[str]
+    # How the endpoint pages: most lists by cursor; lists answered whole use OffsetPages,
+    # which follows a `next_page` should one ever come.
+    paging: t.ClassVar[type[CursorPages | OffsetPages]] = CursorPages
     # Said in the warning when Zendesk answers 403 for this stream.
     forbidden_hint: t.ClassVar[str] = "the user's role or the account's plan lacks access"
     # Statuses that skip this stream with a warning instead of failing the sync.
@@ -311,8 +321,8 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     # Paging ------------------------------------------------------------------------------
 
     def new_paginator(self, context: Context | None) -> Paginator:
-        """The paginator of this endpoint; list endpoints use cursor pagination."""
-        return CursorPages(self.records_key)
+        """A fresh paginator of this endpoint's paging style."""
+        return self.paging(self.records_key)
 
     def get_new_paginator(self) -> None:
         """Unused: `request_records` drives a `Paginator` that sees the parsed page."""

@@ -10,13 +10,8 @@ warning and the sync goes on.
 
 from __future__ import annotations
 
-import typing as t
-
 from tap_zendesk.client import ZendeskStream
-from tap_zendesk.pagination import OffsetPages, Paginator
-
-if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context
+from tap_zendesk.pagination import OffsetPages
 
 
 class MacrosStream(ZendeskStream):
@@ -53,29 +48,23 @@ class AutomationsStream(ZendeskStream):
     forbidden_hint = "automations are listed for admins and agents who may manage business rules"
 
 
-class WholeListStream(ZendeskStream):
-    """A list Zendesk answers in one response, without paging."""
-
-    def new_paginator(self, context: Context | None) -> Paginator:
-        """One offset-style page; a `next_page`, should Zendesk ever send one, is followed."""
-        return OffsetPages(self.records_key)
-
-
-class SlaPoliciesStream(WholeListStream):
+class SlaPoliciesStream(ZendeskStream):
     """SLA policies in matching order, with their filter and targets per priority and metric."""
 
     name = "sla_policies"
     path = "/slas/policies.json"
     records_key = "sla_policies"
+    paging = OffsetPages
     forbidden_hint = "SLA policies need an admin on a plan with SLAs (Professional / Growth and up)"
 
 
-class SchedulesStream(WholeListStream):
+class SchedulesStream(ZendeskStream):
     """Business-hours schedules with their weekly intervals (minutes from Sunday 00:00)."""
 
     name = "schedules"
     path = "/business_hours/schedules.json"
     records_key = "schedules"
+    paging = OffsetPages
     forbidden_hint = (
         "schedules need an admin on a plan with business hours (Professional / Growth and up)"
     )

@@ -6,7 +6,7 @@ import json
 import typing as t
 
 from tap_zendesk.client import ZendeskStream
-from tap_zendesk.pagination import OffsetPages, Paginator, Record
+from tap_zendesk.pagination import OffsetPages, Record
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -28,10 +28,8 @@ class TicketFormsStream(ZendeskStream):
     records_key = "ticket_forms"
     skip_statuses = frozenset({403, 404})
     forbidden_hint = "ticket forms need a plan that includes them (Enterprise or an add-on)"
-
-    def new_paginator(self, context: Context | None) -> Paginator:
-        """The forms list answers in one offset-style page."""
-        return OffsetPages(self.records_key)
+    # The forms list answers in one offset-style page.
+    paging = OffsetPages
 
 
 class TicketFormEndUserConditionsStream(TicketFormsStream):

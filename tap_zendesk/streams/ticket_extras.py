@@ -4,14 +4,9 @@ ticket events export.
 
 from __future__ import annotations
 
-import typing as t
-
 from tap_zendesk.client import ZendeskStream
-from tap_zendesk.pagination import OffsetPages, Paginator
+from tap_zendesk.pagination import OffsetPages
 from tap_zendesk.streams.events import TicketEventsExport
-
-if t.TYPE_CHECKING:
-    from singer_sdk.helpers.types import Context
 
 
 class TagsStream(ZendeskStream):
@@ -37,10 +32,7 @@ class CustomStatusesStream(ZendeskStream):
     path = "/custom_statuses.json"
     records_key = "custom_statuses"
     forbidden_hint = "the user's role or the account lacks custom ticket statuses"
-
-    def new_paginator(self, context: Context | None) -> Paginator:
-        """Everything in one response (a `next_page`, should one come, is followed)."""
-        return OffsetPages(self.records_key)
+    paging = OffsetPages
 
 
 class DeletedTicketsStream(ZendeskStream):
