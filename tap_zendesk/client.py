@@ -366,6 +366,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         self.prepare_state(context)
         paginator = self.new_paginator(context)
         tally = self.tally
+        tally.begin()
         tally.span_start = self.progress_start(context)
         prefetch = ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-next-page")
         try:
@@ -402,7 +403,10 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 raise ClientError(msg, exc.status) from exc
             self.skip_or_raise(exc)
         finally:
-            tally.finished = time.monotonic()
+            tally.end()
+            for name in self.fed_streams():
+                if (fed := self.report.streams.get(name)) is not None:
+                    fed.end()
             prefetch.shutdown(wait=False, cancel_futures=True)
 
     def skip_or_raise(self, exc: ClientError) -> None:

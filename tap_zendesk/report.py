@@ -31,6 +31,8 @@ class StreamTally:
     name: str
     started: float = dataclasses.field(default_factory=time.monotonic)
     finished: float | None = None
+    # Between `begin` and `end`: the stream is reading its pages (progress lines are due).
+    reading: bool = False
     records: int = 0
     pages: int = 0
     requests: int = 0
@@ -41,6 +43,14 @@ class StreamTally:
     # Exports: the Unix second they started from and the one the last page reached.
     span_start: int | None = None
     position: int | None = None
+
+    def begin(self) -> None:
+        """The stream starts reading (requests made before, at discovery, still count)."""
+        self.started, self.finished, self.reading = time.monotonic(), None, True
+
+    def end(self) -> None:
+        """The stream is done (or stopped)."""
+        self.finished, self.reading = time.monotonic(), False
 
     @property
     def duration(self) -> float:
@@ -100,7 +110,7 @@ class RunReport:
     def _tick(self) -> None:
         while not self._stopped.wait(self.interval):
             with self._lock:
-                running = [s for s in self.streams.values() if s.finished is None]
+                running = [s for s in self.streams.values() if s.reading]
             for tally in running:
                 self._logger.info("%s", tally.progress_line())
 

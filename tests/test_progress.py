@@ -18,7 +18,8 @@ def _paced_run(run_tap, emulator):
     config = config_for(
         emulator, page_size=40, progress_interval=0.3, export_rate_limit_per_minute=120
     )
-    run = run_tap(config, catalog=catalog_for(config, ["tickets", "ticket_fields"]))
+    streams = ["tickets", "ticket_metrics", "ticket_fields"]
+    run = run_tap(config, catalog=catalog_for(config, streams))
     assert run.returncode == 0, run.stderr
     return run
 
@@ -36,6 +37,8 @@ def test_a_running_export_reports_records_pages_requests_waits_and_time_left(emu
     estimates = [int(match[5]) for match in progress if match[5]]
     assert estimates
     assert all(0 <= percent <= 100 for percent in estimates)
+    # Only streams reading pages report progress: not ticket_metrics, fed by tickets.
+    assert set(re.findall(r"Progress (\S+):", run.stderr)) <= {"tickets", "ticket_fields"}
 
 
 def test_the_summary_has_a_row_per_stream_with_its_counts(emulator, run_tap):
@@ -54,6 +57,9 @@ def test_the_summary_has_a_row_per_stream_with_its_counts(emulator, run_tap):
     assert pages <= int(requests) <= pages + 1
     assert (throttled, skips) == ("0", "0")
     assert int(rows["ticket_fields"][0]) == len(run.records("ticket_fields"))
+    metrics = rows["ticket_metrics"]
+    assert int(metrics[0].replace(",", "")) == len(run.records("ticket_metrics"))
+    assert metrics[1] == "0"  # fed by the tickets export: no request of its own
 
 
 def test_no_progress_lines_when_a_run_is_shorter_than_the_interval(emulator, run_tap):

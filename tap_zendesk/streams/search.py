@@ -36,7 +36,6 @@ import dataclasses
 import datetime as dt
 import functools
 import re
-import time
 import typing as t
 from array import array
 
@@ -237,6 +236,7 @@ class _Searching(ZendeskStream):
     def request_records(self, context: Context | None) -> t.Iterable[Record]:
         """All records; a 403 skips the stream with a warning, as it does other streams."""
         tally = self.tally
+        tally.begin()
         with self.get_http_request_counter() as self._request_counter:
             self._request_counter.with_context(context)
             try:
@@ -249,7 +249,7 @@ class _Searching(ZendeskStream):
             except ClientError as exc:
                 self.skip_or_raise(exc)
             finally:
-                tally.finished = time.monotonic()
+                tally.end()
 
     def validate_response(self, response: requests.Response) -> None:
         """A 400 or 422 is Zendesk refusing the query (or a cursor): say which query."""
