@@ -421,18 +421,24 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         """Every record of one sub-resource (e.g. one ticket's comments), or None if Zendesk
         answers 403, 404 or 422 for it: that resource is skipped, with a warning, not the sync.
         """
-        records: list[Record] = []
         try:
-            while not paginator.finished:
-                body = self.fetch(paginator.params(), context, path=path)
-                records += paginator.records(body)
-                paginator.advance(body)
+            return self.read_whole(path, context, paginator)
         except ClientError as exc:
             if exc.status not in {403, 404, 422}:
                 raise
             self.logger.warning("%s: skipped %s: %s", self.name, path.format(**context), exc)
             self.report.read_skipped(self.name)
             return None
+
+    def read_whole(self, path: str, context: Context, paginator: Paginator) -> list[Record]:
+        """Every page of another endpoint than the stream's (`path` with `{placeholders}`
+        from `context`), read to the end."""
+        records: list[Record] = []
+        try:
+            while not paginator.finished:
+                body = self.fetch(paginator.params(), context, path=path)
+                records += paginator.records(body)
+                paginator.advance(body)
         except UnexpectedResponse as exc:
             msg = f"{self.name}: unexpected response from {path.format(**context)}: {exc}"
             raise UnexpectedResponse(msg) from exc
@@ -645,11 +651,15 @@ class IncrementalExportStream(ZendeskStream):
 
     def export_start_time(self, context: Context | None) -> int:
         """The later of start date and bookmark, never within Zendesk's last minute."""
+        return min(self.start_from_bookmark(context), int(time.time()) - EXPORT_SAFETY_SECONDS)
+
+    def start_from_bookmark(self, context: Context | None) -> int:
+        """The later of the start date and the bookmark (Unix seconds)."""
         start = self.settings.start_epoch
         bookmark = self.resume_state(context).get("replication_key_value")
         if bookmark is not None:
             start = max(start, to_epoch(bookmark))
-        return min(start, int(time.time()) - EXPORT_SAFETY_SECONDS)
+        return start
 
     def record_timestamp(self, record: Record) -> int:
         """The second the export files a record under: its replication key."""

@@ -64,7 +64,7 @@ import typing as t
 from functools import cached_property
 
 from tap_zendesk.client import ZendeskStream
-from tap_zendesk.errors import ClientError, UnexpectedResponse
+from tap_zendesk.errors import ClientError
 from tap_zendesk.pagination import CursorPages, Record
 from tap_zendesk.per_tap import per_tap
 
@@ -340,13 +340,8 @@ def field_definitions(stream: ZendeskStream, source: FieldSource) -> list[Record
 
 
 def _read_definitions(stream: ZendeskStream, source: FieldSource) -> list[Record] | None:
-    paginator = CursorPages(source.records_key)
-    fields: list[Record] = []
     try:
-        while not paginator.finished:
-            body = stream.fetch(paginator.params(), None, path=source.path)
-            fields += paginator.records(body)
-            paginator.advance(body)
+        return stream.read_whole(source.path, {}, CursorPages(source.records_key))
     except ClientError as exc:
         if exc.status not in {403, 404}:
             raise
@@ -360,10 +355,6 @@ def _read_definitions(stream: ZendeskStream, source: FieldSource) -> list[Record
             source.values_key,
         )
         return None
-    except UnexpectedResponse as exc:
-        msg = f"{stream.name}: unexpected response from {source.path}: {exc}"
-        raise UnexpectedResponse(msg) from exc
-    return fields
 
 
 # The stream hook ------------------------------------------------------------------------

@@ -8,16 +8,9 @@ import responses
 from tap_zendesk.errors import ClientError
 from tap_zendesk.pagination import CursorPages
 from tap_zendesk.tap import TapZendesk
+from tests.conftest import MOCKED_ACCOUNT
 
-CONFIG = {
-    "url": "acme",
-    "email": "admin@acme.com",
-    "api_token": "tok",
-    "start_date": "2024-01-01",
-    "comments_source": "per_ticket",
-    # Only the mocked endpoint answers: no field definitions to read at discovery.
-    "typed_custom_fields": False,
-}
+CONFIG = {**MOCKED_ACCOUNT, "comments_source": "per_ticket"}
 COMMENTS = "https://acme.zendesk.com/api/v2/tickets/7/comments.json"
 PATH = "/tickets/{ticket_id}/comments.json"
 

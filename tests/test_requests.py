@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,26 +15,19 @@ import responses
 
 from tap_zendesk import __version__
 from tap_zendesk.tap import TapZendesk
+from tests.conftest import LAST_TICKETS_PAGE, MOCKED_ACCOUNT, TICKETS_EXPORT_URL
 
-RECORDED = json.loads((Path(__file__).parent / "fixtures" / "recorded_pages.json").read_text())
-LAST_PAGE = RECORDED["responses"]["tickets_cursor_last_page"]["payload"]
-EXPORT = "https://acme.zendesk.com/api/v2/incremental/tickets/cursor.json"
-# Only the mocked endpoints answer: no field definitions to read at discovery.
-BASE = {
-    "url": "acme",
-    "email": "admin@acme.com",
-    "start_date": "2024-01-01",
-    "typed_custom_fields": False,
-}
+# The account without a credential: each test picks its own.
+BASE = {key: value for key, value in MOCKED_ACCOUNT.items() if key != "api_token"}
 
 
 def sent(config: dict, state: dict | None = None) -> responses.Call:
     """Sync the tickets stream against one recorded final page; return the request made."""
     with responses.RequestsMock() as mock:
-        mock.get(EXPORT, json=LAST_PAGE)
+        mock.get(TICKETS_EXPORT_URL, json=LAST_TICKETS_PAGE)
         tap = TapZendesk(config=config, state=state or {}, parse_env_config=False)
         records = list(tap.streams["tickets"].request_records(None))
-        assert [r["id"] for r in records] == [t["id"] for t in LAST_PAGE["tickets"]]
+        assert [r["id"] for r in records] == [t["id"] for t in LAST_TICKETS_PAGE["tickets"]]
         return mock.calls[0]
 
 

@@ -36,11 +36,8 @@ class SatisfactionRatingsStream(IncrementalExportStream):
 
     def new_paginator(self, context: Context | None) -> Paginator:
         """Cursor pages from the later of the start date and the bookmark."""
-        state = self.get_context_state(context)
-        start = self.settings.start_epoch
-        if (bookmark := state.get("replication_key_value")) is not None:
-            start = max(start, to_epoch(bookmark))
-        boundary = state.get(BOUNDARY) or {}
+        start = self.start_from_bookmark(context)
+        boundary = self.resume_state(context).get(BOUNDARY) or {}
         self._start = start
         self._emitted = set(boundary.get("ids") or ()) if boundary.get("at") == start else set()
         self._latest: tuple[int, set[t.Any]] | None = None
@@ -70,7 +67,6 @@ class SatisfactionRatingsStream(IncrementalExportStream):
         second, ids = self._latest
         if second == self._start:
             ids = ids | self._emitted
-        state = self.get_context_state(context)
-        state[BOUNDARY] = {"at": second, "ids": sorted(ids, key=str)}
+        self.resume_state(context)[BOUNDARY] = {"at": second, "ids": sorted(ids, key=str)}
         self.state_manager.is_flushed = False
         self._write_state_message()
