@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import json
 import re
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import typing as t
 from pathlib import Path
 
+import jsonschema
 import pytest
 import requests
 
@@ -144,6 +146,9 @@ def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
             [*command, *args], capture_output=True, text=True, timeout=timeout, check=False
         )
         run = TapRun(done.returncode, done.stdout, done.stderr)
+        # Every run of every test: each RECORD validates against the SCHEMA emitted for it,
+        # as singer-sdk targets check before they load (a mismatch aborts their load).
+        assert_records_match_schemas(run.stdout)
         # Every run of every test: no credential of its config in any output or state.
         if isinstance(config, dict):
             for secret in _secrets_in(config):
@@ -152,6 +157,36 @@ def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
         return run
 
     return run
+
+
+def assert_records_match_schemas(stdout: str) -> None:
+    """Each RECORD on `stdout` is valid against the last SCHEMA of its stream before it."""
+    validators: dict[str, jsonschema.protocols.Validator] = {}
+    failures: dict[str, list[str]] = {}
+    for line in stdout.splitlines():
+        if not line.startswith('{"type":"RECORD"') and not line.startswith('{"type":"SCHEMA"'):
+            continue  # only these two matter; parsing the rest costs time on big runs
+        message = json.loads(line)
+        stream = message["stream"]
+        if message["type"] == "SCHEMA":
+            validators[stream] = _validator(json.dumps(message["schema"], sort_keys=True))
+            continue
+        assert stream in validators, f"a RECORD of {stream} came before its SCHEMA"
+        error = jsonschema.exceptions.best_match(validators[stream].iter_errors(message["record"]))
+        if error is not None:
+            path = "/".join(str(part) for part in error.absolute_path)
+            failures.setdefault(stream, []).append(f"{path}: {error.message[:300]}")
+    assert not failures, "records that fail their stream's SCHEMA: " + "; ".join(
+        f"{stream}: {len(errors)} records, first at {errors[0]}"
+        for stream, errors in failures.items()
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> jsonschema.protocols.Validator:
+    schema = json.loads(schema_json)
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def catalog_for(config: dict[str, t.Any], streams: t.Iterable[str]) -> dict[str, t.Any]:

@@ -281,14 +281,59 @@ def test_ticket_events_item_and_child_shapes(emu, http) -> None:
                     "via_reference_id",
                 ]
             else:
+                # The field set is a key of the event itself, never field_name/value.
+                keys = list(child)
+                assert keys[:3] == ["id", "via", "via_reference_id"]
                 change = ["previous_value"] if kind == "Change" else []
-                expected = ["id", "event_type", "field_name", "value", *change, "via"]
-                assert list(child) == [*expected, "via_reference_id"]
-                if child["field_name"] == "tags":
-                    assert isinstance(child["value"], list)
-                elif child["field_name"].endswith("_id") and child["value"] is not None:
-                    assert child["value"].isdigit()
+                assert keys[-1 - len(change) :] == ["event_type", *change]
+                assert "field_name" not in child
+                assert "value" not in child
+                fields = keys[3 : -1 - len(change)]
+                assert fields
+                assert fields in (
+                    ["tags"],
+                    ["tags", "added_tags", "removed_tags"],
+                    ["added_tags", "removed_tags"],
+                    ["custom_ticket_fields"],
+                ) or (len(fields) == 1 and fields[0] not in ("tags", "custom_ticket_fields"))
+                if "custom_ticket_fields" in child:
+                    assert all(key.isdigit() for key in child["custom_ticket_fields"])
+                if fields == ["added_tags", "removed_tags"]:
+                    assert kind == "Change"
     assert 0 < merged < len(items) / 10
+
+
+def test_export_field_events_say_what_the_per_ticket_audits_say(emu) -> None:
+    """The two shapes of one Create/Change event carry the same field and values."""
+    audits = {
+        event["id"]: event
+        for audit in emu.dataset.audits()
+        for event in audit["events"]
+        if event["type"] in ("Create", "Change")
+    }
+    exported = [
+        child
+        for item in emu.dataset.ticket_events(include_comments=False)
+        for child in item["child_events"]
+        if child["event_type"] in ("Create", "Change")
+    ]
+    assert {child["id"] for child in exported} == set(audits)
+    shapes = set()
+    for child in exported:
+        event = audits[child["id"]]
+        assert child["event_type"] == event["type"]
+        assert child.get("previous_value") == event.get("previous_value")
+        if "custom_ticket_fields" in child:
+            assert child["custom_ticket_fields"] == {event["field_name"]: event["value"]}
+        elif "added_tags" in child:
+            before, after = event["previous_value"] or [], event["value"] or []
+            assert child["added_tags"] == [tag for tag in after if tag not in before]
+            assert child["removed_tags"] == [tag for tag in before if tag not in after]
+            assert child.get("tags", after) == after
+            shapes.add("tags" in child)
+        else:
+            assert child[event["field_name"]] == event["value"]
+    assert shapes == {True, False}, "both shapes of a tag change are served"
 
 
 def test_comment_child_events_equal_the_comments_endpoint(emu, http) -> None:

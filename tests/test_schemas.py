@@ -396,16 +396,25 @@ def test_audit_event_values_may_be_any_recorded_shape():
 
 
 def test_audit_events_keep_keys_the_schema_does_not_list():
-    """Unknown event keys (older exports put the changed field as a key) are kept, typed.
+    """Unknown event keys (the export puts the changed field as a key) are kept, typed.
 
     singer-sdk keeps undeclared keys only where `additionalProperties` allows them.
     """
     items = resolved_schema("ticket_audits")["properties"]["events"]["items"]
     extra = items["additionalProperties"]
-    assert types_of(extra) == ["string", "number", "integer", "boolean", "array", "null"]
+    assert types_of(extra) == ["string", "number", "integer", "boolean", "array", "object", "null"]
     assert extra == items["properties"]["value"]
     validator = Draft202012Validator(resolved_schema("ticket_audits"))
-    assert validator.is_valid({"id": 1, "events": [{"status": "solved", "tags": ["a"]}]})
+    export_events = [
+        {"id": 1, "via": "Web form", "status": "solved", "previous_value": "open"},
+        {"id": 2, "custom_ticket_fields": {"4101000002619": "ORD-82416"}, "previous_value": None},
+        {"id": 3, "custom_ticket_fields": {"360041597113": ["a", "b"]}, "event_type": "Create"},
+        {"id": 4, "tags": ["a", "b"], "added_tags": ["b"], "removed_tags": []},
+        {"id": 5, "event_type": "CommentPrivacyChange", "comment_id": 9, "public": False},
+        {"id": 6, "field_name": "first_reply_time", "value": {"minutes": 1440}},
+    ]
+    for event in export_events:
+        assert validator.is_valid({"id": 1, "events": [event]}), event
 
 
 def test_comment_voice_data_is_typed_but_open():

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import typing as t
+from functools import cached_property
 
 from tap_zendesk.client import IncrementalExportStream, ZendeskStream, iso_timestamp, to_epoch
 from tap_zendesk.custom_fields import TICKET_FIELDS, TypedCustomFields
 from tap_zendesk.pagination import CursorPages, Paginator, Record
 from tap_zendesk.streams.events import TicketEventsExport
-from tap_zendesk.streams.history import TicketFieldHistoryStream, field_changes
+from tap_zendesk.streams.history import FieldChanges, TicketFieldHistoryStream
 from tap_zendesk.streams.sideloads import SideloadingTicketExport
 
 if t.TYPE_CHECKING:
@@ -108,8 +109,13 @@ class TicketAuditsStream(TicketEventsExport):
                 "merged_ticket_ids": event.get("merged_ticket_ids"),
                 "events": self.events_as_configured(event.get("child_events") or []),
             }
-            self.feed(TicketFieldHistoryStream.name, field_changes(audit))
+            self.feed(TicketFieldHistoryStream.name, self.field_changes.rows(audit))
             yield audit
+
+    @cached_property
+    def field_changes(self) -> FieldChanges:
+        """The run's reader of field changes; it remembers tickets' tags between audits."""
+        return FieldChanges()
 
     def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
         """No `attachments` on comment events when attachments are left out."""

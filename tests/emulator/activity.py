@@ -7,7 +7,8 @@ of pre-encoded JSON fragments, and rendered on demand in its three served shapes
 - the audit of ``/tickets/{id}/audits`` (API-NOTES §5.1): ``events`` carrying ``type``;
 - the comment of ``/tickets/{id}/comments`` (§5.2): with its audit's ``via`` and ``metadata``;
 - the item of ``/incremental/ticket_events`` (§5.3): ``child_events`` carrying ``event_type``,
-  ``via`` as the channel's name and, only with ``include=comment_events``, the comments.
+  the field a Create/Change event set as a key of its own (not ``field_name``), ``via`` as the
+  channel's name and, only with ``include=comment_events``, the comments.
 
 One source for the three keeps them equal by construction, which is what a client comparing
 the bulk export with per-ticket reads relies on. Rendering on demand also keeps URLs on the
@@ -681,23 +682,23 @@ class Activity:
         )
 
     def export_item(self, audit: Audit, base: str, include_comments: bool) -> str:
-        """A ticket events export item; comments only with ``include=comment_events``."""
+        """A ticket events export item; comments only with ``include=comment_events``.
+
+        Its Create and Change child events name the field set as a key of their own, not as
+        ``field_name``/``value`` (that is the per-ticket audits' shape): see
+        :func:`_export_field_event` for the sources.
+        """
         name = _VIA_NAMES.get(audit.channel, audit.channel)
         tail = f'"via":"{name}","via_reference_id":null'
         children = []
         for k, event in enumerate(_events(audit)):
             eid = _event_id(audit, k)
             code = event[0]
-            if code == CREATE:
-                children.append(
-                    f'{{"id":{eid},"event_type":"Create","field_name":"{event[1]}",'
-                    f'"value":{event[2]},{tail}}}'
-                )
-            elif code == CHANGE:
-                children.append(
-                    f'{{"id":{eid},"event_type":"Change","field_name":"{event[1]}",'
-                    f'"value":{event[2]},"previous_value":{event[3]},{tail}}}'
-                )
+            if code in (CREATE, CHANGE):
+                # Odd audits give a tag change as its difference only, even ones with the
+                # whole list too: the export is documented to use either or both.
+                whole_tags = audit.seq % 2 == 0
+                children.append(f"{{{_export_field_event(eid, event, tail, whole_tags)}}}")
             elif code == COMMENT:
                 if include_comments:
                     core = self._comment_core(audit, k, event, base)
@@ -732,6 +733,34 @@ class Activity:
             f'"plain_body":{plain},"public":{"true" if event[3] else "false"},'
             f'"attachments":[{files}],"audit_id":{audit.id}'
         )
+
+
+def _export_field_event(eid: int, event: tuple[Any, ...], tail: str, whole_tags: bool) -> str:
+    """The keys of a Create or Change child event of the ticket events export.
+
+    Sources: the field set is a key of the event itself, e.g. ``"status":"solved"``, with
+    ``previous_value`` on a Change, in the example item of Zendesk's former docs kept as
+    zenpy's ``specification/zendesk/ticket_event.json`` and in production readers of the
+    export (API-NOTES §5.3, corrected). Custom fields come as
+    ``"custom_ticket_fields":{"<field id>": value}`` and tags as ``"tags"`` and/or
+    ``"added_tags"``/``"removed_tags"`` (same sources); the reference page of the export
+    (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/#incremental-ticket-event-export)
+    shows no child event, so nothing there contradicts this.
+    """
+    code, field, value = event[0], event[1], event[2]
+    if field.isdigit():
+        changed = f'"custom_ticket_fields":{{"{field}":{value}}}'
+    elif field == "tags" and code == CHANGE:
+        new, old = json.loads(value) or [], json.loads(event[3]) or []
+        added = _ENCODER.encode([tag for tag in new if tag not in old])
+        removed = _ENCODER.encode([tag for tag in old if tag not in new])
+        diff = f'"added_tags":{added},"removed_tags":{removed}'
+        changed = f'"tags":{value},{diff}' if whole_tags else diff
+    else:
+        changed = f'"{field}":{value}'
+    if code == CREATE:
+        return f'"id":{eid},{tail},{changed},"event_type":"Create"'
+    return f'"id":{eid},{tail},{changed},"event_type":"Change","previous_value":{event[3]}'
 
 
 def _metric_json(audit: Audit, j: int) -> str:
