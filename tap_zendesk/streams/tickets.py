@@ -37,11 +37,19 @@ class TicketsStream(TypedCustomFields, SideloadingTicketExport):
 
 
 class CommentsStream(ZendeskStream):
-    """What every way of reading comments shares: their attachments.
+    """What every way of reading comments shares: their attachments, and reading one
+    ticket's comments as they are now.
 
     With include_attachments each attachment is also a row of ticket_comment_attachments;
     without it comments carry no `attachments` at all.
     """
+
+    comments_path = "/tickets/{ticket_id}/comments.json"
+
+    def comments_of(self, ticket: Record) -> list[Record] | None:
+        """Every comment of a ticket, or None when Zendesk refuses it (skipped, warned)."""
+        context = {"ticket_id": ticket["id"]}
+        return self.read_all(self.comments_path, context, CursorPages("comments"))
 
     def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
         """No `attachments` property when attachments are left out."""
@@ -142,13 +150,20 @@ class TicketCommentsFromEvents(CommentsStream, TicketEventsExport):
     replication_key = "created_at"
 
     def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
-        """One record per Comment child event."""
-        return self.with_attachments(self._comments(items))
+        """One record per Comment child event; then, as they are now, the comments that the
+        page's events changed after they were written (made private, redacted)."""
+        changed: dict[int, set[int]] = {}
+        yield from self.with_attachments(self._comments(items, changed))
+        yield from self.with_attachments(self._changed_comments(changed))
 
-    def _comments(self, items: list[Record]) -> t.Iterator[Record]:
+    def _comments(self, items: list[Record], changed: dict[int, set[int]]) -> t.Iterator[Record]:
         for event in items:
             for child in event.get("child_events") or []:
                 if child.get("event_type") not in {"Comment", "VoiceComment"}:
+                    # CommentPrivacyChange, CommentRedactionEvent, AttachmentRedactionEvent
+                    # and any later kind that names a comment: that comment changed.
+                    if child.get("comment_id") is not None and event.get("ticket_id"):
+                        changed.setdefault(event["ticket_id"], set()).add(child["comment_id"])
                     continue
                 comment = {k: v for k, v in child.items() if k not in _EXPORT_ONLY_KEYS}
                 yield {
@@ -159,6 +174,27 @@ class TicketCommentsFromEvents(CommentsStream, TicketEventsExport):
                     "created_at": child.get("created_at") or _created_at(event),
                     "metadata": {"system": event.get("system")},
                 }
+
+    def _changed_comments(self, changed: dict[int, set[int]]) -> t.Iterator[Record]:
+        """The comments named in `changed` (ticket -> comment ids), re-read from their
+        tickets: the export keeps a comment's privacy change or redaction in a later event,
+        so a merging target would otherwise keep the comment as it was first written.
+        Costs one request per such ticket, against the account's budget, not the export's."""
+        tickets = [{"id": ticket} for ticket in sorted(changed)]
+        for ticket, comments in self.fan_out(self.comments_of, tickets):
+            if comments is None:
+                continue  # refused (deleted ticket, 403): read_all has warned
+            wanted = changed[ticket["id"]]
+            found = [comment for comment in comments if comment.get("id") in wanted]
+            for comment in found:
+                yield {**comment, "ticket_id": ticket["id"]}
+            if missing := wanted - {comment["id"] for comment in found}:
+                self.logger.warning(
+                    "%s: ticket %s no longer lists changed comments %s; not re-emitted",
+                    self.name,
+                    ticket["id"],
+                    sorted(missing),
+                )
 
 
 # Keys of the export's child events that are not part of a comment.
@@ -183,7 +219,6 @@ class TicketCommentsPerTicket(CommentsStream, IncrementalExportStream):
     path = TicketsStream.path
     records_key = "tickets"
     replication_key = "created_at"
-    comments_path = "/tickets/{ticket_id}/comments.json"
 
     def new_paginator(self, context: Context | None) -> Paginator:
         """Resume the tickets cursor; open the comment window where the last run ended."""
@@ -204,17 +239,13 @@ class TicketCommentsPerTicket(CommentsStream, IncrementalExportStream):
 
     def _window_comments(self, items: list[Record]) -> t.Iterator[Record]:
         live = [ticket for ticket in items if ticket.get("status") != "deleted"]
-        for ticket, comments in self.fan_out(self._comments_of, live):
+        for ticket, comments in self.fan_out(self.comments_of, live):
             version = ticket["generated_timestamp"]
             for comment in comments or []:
                 if self._window_start < to_epoch(comment["created_at"]) <= version:
                     yield {**comment, "ticket_id": ticket["id"]}
         if items:
             self._position = items[-1]["generated_timestamp"]
-
-    def _comments_of(self, ticket: Record) -> list[Record] | None:
-        context = {"ticket_id": ticket["id"]}
-        return self.read_all(self.comments_path, context, CursorPages("comments"))
 
     def save_bookmark(self, context: Context | None, paginator: Paginator) -> None:
         """The tickets cursor plus the comment window."""

@@ -63,7 +63,12 @@ _POLICY_BASE = 32_000_000_000_701
 #   (FIELDS, ticket_bytes, overrides): the Create events of a whole ticket, expanded on render
 #       from the ticket as it was when created, with ``overrides`` ((field, initial_json), ...)
 #       for fields that held other values then. Only a page being rendered pays for them.
-CREATE, CHANGE, COMMENT, NOTIFICATION, FIELDS = range(5)
+#   (PRIVACY, comment_id): an agent made a public comment private
+#   (REDACTION, comment_id): an agent redacted text of a comment
+CREATE, CHANGE, COMMENT, NOTIFICATION, FIELDS, PRIVACY, REDACTION = range(7)
+# What Zendesk puts in place of each redacted character [unverified: redacted comments seen
+# in agents' screenshots show a run of these blocks; no recorded response has one].
+REDACTED = "\u2587"
 
 ViaFor = Callable[[str, "int | None"], str]
 
@@ -243,6 +248,9 @@ class Activity:
         self._mutation_rng = random.Random(f"activity-mutations:{seed}")
         self._bodies: list[tuple[str, str, str]] = []
         self._body_index: dict[str, int] = {}
+        # Comments changed after they were written (made private, redacted): comment id ->
+        # (public, body index). Every shape a comment is served in reads its current state.
+        self._changed_comments: dict[int, tuple[bool, int]] = {}
         # Every audit in export order (ts, id), and each ticket's in the same order.
         self._audits: list[Audit] = []
         self._by_ticket: dict[int, list[Audit]] = {}
@@ -564,6 +572,46 @@ class Activity:
         )
         return _new_ids(audit)
 
+    def comment_changed(self, ticket_id: int, ts: int, redact: bool) -> int | None:
+        """An agent's audit at ``ts`` that makes one of the ticket's public comments private
+        (``redact`` false) or redacts a word of one of its comments; the comment's id, or None
+        when the ticket has no such comment. Every shape serves the comment's new state."""
+        rng = self._mutation_rng
+        candidates = [
+            (comment_id, public, body)
+            for comment_id, public, body in self._current_comments(ticket_id)
+            if (redact and REDACTED not in self._bodies[body][0]) or (not redact and public)
+        ]
+        if not candidates:
+            return None
+        comment_id, public, body = candidates[int(rng.random() * len(candidates))]
+        if redact:
+            text = json.loads(self._bodies[body][0])
+            words = text.split(" ")
+            words[-1] = REDACTED * len(words[-1])
+            self._changed_comments[comment_id] = (public, self._body(" ".join(words)))
+            event: tuple[Any, ...] = (REDACTION, comment_id)
+        else:
+            self._changed_comments[comment_id] = (False, body)
+            event = (PRIVACY, comment_id)
+        agent = _pick(self._agents, rng.random)
+        via, system = self._via_for("web", None), self._system("web", rng.random)
+        self._add(
+            (ts, rng.getrandbits(30), ticket_id, agent, "web", via, system, False, (event,), ())
+        )
+        return comment_id
+
+    def _current_comments(self, ticket_id: int) -> list[tuple[int, bool, int]]:
+        """(id, public, body index) of the ticket's comments as they are now."""
+        found = []
+        for audit in self._by_ticket.get(ticket_id, []):
+            for k, event in enumerate(_events(audit)):
+                if event[0] == COMMENT:
+                    comment_id = _event_id(audit, k)
+                    public, body = self._changed_comments.get(comment_id, (event[3], event[2]))
+                    found.append((comment_id, public, body))
+        return found
+
     def ticket_created(self, raw: bytes, ts: int) -> dict[str, list[int]]:
         """The Create audit with the description comment, plus activate and apply_sla events;
         ``raw`` is the new ticket's served bytes."""
@@ -660,6 +708,8 @@ class Activity:
             elif code == COMMENT:
                 core = self._comment_core(audit, k, event, base)
                 events.append(f'{{"id":{eid},"type":"Comment",{core}}}')
+            elif code in (PRIVACY, REDACTION):
+                events.append(f'{{"id":{eid},{_comment_change(event)}}}')
             else:
                 via, subject, body = self._triggers[event[1]]
                 events.append(
@@ -707,6 +757,9 @@ class Activity:
                         f'"via":{audit.via},"via_reference_id":null,{core},'
                         f'"created_at":"{iso(audit.ts)}"}}'
                     )
+            elif code in (PRIVACY, REDACTION):
+                change = _comment_change(event).replace('"type":', '"event_type":', 1)
+                children.append(f'{{"id":{eid},{change},{tail}}}')
             else:
                 _, subject, body = self._triggers[event[1]]
                 children.append(
@@ -722,15 +775,16 @@ class Activity:
         )
 
     def _comment_core(self, audit: Audit, k: int, event: tuple[Any, ...], base: str) -> str:
-        """The keys every comment shape shares, from author_id to audit_id."""
-        body, html_body, plain = self._bodies[event[2]]
+        """The keys every comment shape shares, from author_id to audit_id, as they are now."""
+        public, index = self._changed_comments.get(_event_id(audit, k), (event[3], event[2]))
+        body, html_body, plain = self._bodies[index]
         files = ",".join(
             _attachment(base, _ATTACHMENT_BASE + audit.seq * _ATTACHMENT_STRIDE + 2 * j, spec)
             for j, spec in enumerate(event[4])
         )
         return (
             f'"author_id":{_num(event[1])},"body":{body},"html_body":{html_body},'
-            f'"plain_body":{plain},"public":{"true" if event[3] else "false"},'
+            f'"plain_body":{plain},"public":{"true" if public else "false"},'
             f'"attachments":[{files}],"audit_id":{audit.id}'
         )
 
@@ -761,6 +815,16 @@ def _export_field_event(eid: int, event: tuple[Any, ...], tail: str, whole_tags:
     if code == CREATE:
         return f'"id":{eid},{tail},{changed},"event_type":"Create"'
     return f'"id":{eid},{tail},{changed},"event_type":"Change","previous_value":{event[3]}'
+
+
+def _comment_change(event: tuple[Any, ...]) -> str:
+    """Keys of a comment privacy change or redaction event, as the audit events reference
+    documents them (https://developer.zendesk.com/documentation/ticketing/reference-guides/ticket-audit-events-reference/):
+    ``CommentPrivacyChange`` with ``comment_id`` and the new ``public``;
+    ``CommentRedactionEvent`` with ``comment_id``."""
+    if event[0] == PRIVACY:
+        return f'"type":"CommentPrivacyChange","comment_id":{event[1]},"public":false'
+    return f'"type":"CommentRedactionEvent","comment_id":{event[1]}'
 
 
 def _metric_json(audit: Audit, j: int) -> str:

@@ -524,6 +524,8 @@ class Dataset:
         create_tickets: int = 0,
         delete_tickets: int = 0,
         system_update_tickets: int = 0,
+        privatize_comments: int = 0,
+        redact_comments: int = 0,
         update_users: int = 0,
         create_users: int = 0,
         update_organizations: int = 0,
@@ -540,13 +542,18 @@ class Dataset:
         Ticket activity follows at T: an update adds one audit (Change events, often a
         comment) and an ``update_status`` metric event; a creation adds its Create audit with
         the description comment and the activate/apply_sla metric events. The new ids are
-        returned under ``audits``, ``comments`` and ``metric_events``.
+        returned under ``audits``, ``comments`` and ``metric_events``. Making a comment private
+        or redacting one adds an agent's audit to its ticket (which that updates) and changes
+        the comment wherever it is served; the changed comments' ids are returned under
+        ``privatize_comments`` and ``redact_comments``.
         """
         counts = {
             "update_tickets": update_tickets,
             "create_tickets": create_tickets,
             "delete_tickets": delete_tickets,
             "system_update_tickets": system_update_tickets,
+            "privatize_comments": privatize_comments,
+            "redact_comments": redact_comments,
             "update_users": update_users,
             "create_users": create_users,
             "update_organizations": update_organizations,
@@ -582,14 +589,18 @@ class Dataset:
             for record in system:
                 # A system update moves only the export timestamp (API-NOTES §4.4 item 5).
                 self._rewrite(record, lambda t: t.update(generated_timestamp=ts))
+            changed = self._change_comments(
+                activity, chosen, ts, privatize_comments, redact_comments, result
+            )
             created = [self._new_ticket(rng, ts) for _ in range(create_tickets)]
             for record in created:
                 _extend(added, activity.ticket_created(record.raw, ts))
-            self._attach("tickets", chosen + created, ts)
+            self._attach("tickets", chosen + changed + created, ts)
             result["update_tickets"] = sorted(r.id for r in updated)
             result["create_tickets"] = sorted(r.id for r in created)
             result["delete_tickets"] = sorted(r.id for r in deleted)
             result["system_update_tickets"] = sorted(r.id for r in system)
+            added["audits"].extend(result.pop("_comment_audits"))
 
             users = self._sample("users", update_users)
             self._detach("users", users)
@@ -612,9 +623,46 @@ class Dataset:
             result.update({key: sorted(ids) for key, ids in added.items()})
 
         for kind in KINDS:
-            ops = [key for key in counts if key.endswith(kind)]
+            ops = [key for key in [*counts, "comment_change_tickets"] if key.endswith(kind)]
             result[kind] = sorted({i for key in ops for i in result[key]})
         return result
+
+    def _change_comments(
+        self,
+        activity: Activity,
+        taken: list[Record],
+        ts: int,
+        privatize: int,
+        redact: int,
+        result: dict[str, Any],
+    ) -> list[Record]:
+        """Make ``privatize`` comments private and redact ``redact``, each on its own live ticket
+        not otherwise changed; those tickets, detached and updated at ``ts``."""
+        busy = {r.id for r in taken}
+        pool = [r for r in self._by_cursor["tickets"] if not r.deleted and r.id not in busy]
+        self._mutation_rng.shuffle(pool)
+        changed: list[Record] = []
+        result["_comment_audits"] = []
+        for key, count, is_redaction in (
+            ("privatize_comments", privatize, False),
+            ("redact_comments", redact, True),
+        ):
+            ids = []
+            while len(ids) < count and pool:
+                record = pool.pop()
+                comment = activity.comment_changed(record.id, ts, redact=is_redaction)
+                if comment is None:
+                    continue
+                ids.append(comment)
+                result["_comment_audits"].append(activity.audits(record.id)[-1].id)
+                self._detach("tickets", [record])
+                self._rewrite(
+                    record, lambda t: t.update(updated_at=iso(ts), generated_timestamp=ts)
+                )
+                changed.append(record)
+            result[key] = sorted(ids)
+        result["comment_change_tickets"] = sorted(r.id for r in changed)
+        return changed
 
     def _sample(self, kind: str, k: int) -> list[Record]:
         pool = self._by_cursor[kind]
