@@ -74,6 +74,10 @@ MAX_RATE_LIMIT_WAIT_SECONDS = 3600.0
 FALLBACK_RETRY_AFTER_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
+# A 503 during maintenance says how long to stay away (Retry-After). Honoured up to this
+# bound per attempt, so a bogus header cannot park the run for hours; each such attempt
+# still counts against max_retries.
+MAX_SERVER_RETRY_AFTER_SECONDS = 300.0
 
 _Item = t.TypeVar("_Item")
 _Result = t.TypeVar("_Result")
@@ -542,15 +546,20 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                         f"({reason}); check Zendesk's status or raise max_retries"
                     )
                     raise ZendeskError(msg) from exc
-                delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
-                delay *= random.uniform(0.5, 1.0)  # jitter: spread retries of parallel runs
+                asked = exc.wait if isinstance(exc, TransientError) else None
+                if asked is not None:
+                    delay = min(asked, MAX_SERVER_RETRY_AFTER_SECONDS)
+                else:
+                    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
+                    delay *= random.uniform(0.5, 1.0)  # jitter: spread retries of parallel runs
                 self.logger.warning(
-                    "%s: %s (attempt %d of %d), retrying in %.1fs",
+                    "%s: %s (attempt %d of %d), retrying in %.1fs%s",
                     self.name,
                     reason,
                     failures,
                     self.settings.max_retries + 1,
                     delay,
+                    " as Zendesk asked (Retry-After)" if asked is not None else "",
                 )
                 time.sleep(delay)
 
@@ -572,9 +581,12 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         where = f"{self.settings.base_url}{urlsplit(response.url).path}"
         if status == 429:
             raise RateLimited(retry_after(response), self.path)
-        if status >= 500:
+        # 409 is Zendesk's database conflict ("DatabaseConflict"): a collision with a
+        # concurrent write that a later identical request gets past, so it is retried like a
+        # 5xx (https://developer.zendesk.com/api-reference/introduction/requests/).
+        if status >= 500 or status == 409:
             msg = f"{status} {response.reason} from Zendesk"
-            raise TransientError(msg)
+            raise TransientError(msg, server_retry_after(response))
         if 300 <= status < 400:
             target = urlsplit(response.headers.get("Location", ""))
             msg = (
@@ -711,17 +723,10 @@ def iso_timestamp(epoch: int) -> str:
 
 def retry_after(response: requests.Response) -> float:
     """Seconds Zendesk asks us to wait: Retry-After, else the rate-limit reset headers, else 60."""
+    asked = server_retry_after(response)
+    if asked is not None:
+        return asked
     headers = response.headers
-    value = headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return float(value)
-    if value:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None and when.tzinfo is not None:
-            return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
     for name in ("ratelimit-reset", "rate-limit-reset"):
         reset = headers.get(name, "").strip()
         if reset.isdigit():
@@ -730,6 +735,25 @@ def retry_after(response: requests.Response) -> float:
         if left == 0:
             return resets
     return FALLBACK_RETRY_AFTER_SECONDS
+
+
+def server_retry_after(response: requests.Response) -> float | None:
+    """Seconds a 5xx or 409 asks us to wait (its Retry-After), or None: then we back off.
+
+    Unlike a 429, the rate-limit reset headers say nothing about when a failing server is
+    back, so only Retry-After counts.
+    """
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when is not None and when.tzinfo is not None:
+            return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return None
 
 
 def _token_rejected(response: requests.Response) -> bool:

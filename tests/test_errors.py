@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import STREAMS, assert_no_secrets, config_for
 from tests.emulator import FaultRule
+from tests.emulator.server import MAINTENANCE_RETRY_AFTER
 
 TICKETS_EXPORT = "/api/v2/incremental/tickets/cursor.json"
 
@@ -98,7 +99,9 @@ def test_429_waits_retry_after_then_continues_without_loss(emulator, run_tap):
     assert_no_secrets(run, emulator)
 
 
-@pytest.mark.parametrize("kind", ["500", "502", "503", "504", "drop", "truncate", "short_body"])
+@pytest.mark.parametrize(
+    "kind", ["500", "502", "503", "504", "409", "drop", "truncate", "short_body"]
+)
 def test_transient_failures_are_retried_without_loss(emulator, run_tap, kind):
     emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind=kind, count=2))
 
@@ -108,6 +111,36 @@ def test_transient_failures_are_retried_without_loss(emulator, run_tap, kind):
     retries = [line for line in run.stderr.splitlines() if "retrying in" in line]
     assert len(retries) == 2
     assert_no_secrets(run, emulator)
+
+
+def test_a_503_with_retry_after_waits_as_long_as_zendesk_asks(emulator, run_tap):
+    emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="503_retry_after", count=2))
+
+    run = run_tap(config_for(emulator, page_size=50))
+
+    _complete(run, emulator)
+    retries = [line for line in run.stderr.splitlines() if "retrying in" in line]
+    assert len(retries) == 2
+    # The first backoff step would be at most 1 s: the 2 s are the server's.
+    assert all(
+        f"retrying in {MAINTENANCE_RETRY_AFTER:.1f}s as Zendesk asked (Retry-After)" in line
+        for line in retries
+    ), retries
+    assert_no_secrets(run, emulator)
+
+
+def test_503s_with_retry_after_still_count_against_max_retries(emulator, run_tap):
+    emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="503_retry_after", count=10))
+
+    run = run_tap(config_for(emulator, max_retries=1))
+
+    assert run.returncode == 1
+    assert run.error_lines[-1].endswith(
+        "tickets: /incremental/tickets/cursor.json still failing after 2 attempts "
+        "(503 Service Unavailable from Zendesk); check Zendesk's status or raise max_retries"
+    )
+    assert emulator.stats["requests_by_path"][TICKETS_EXPORT] == 2
+    assert "Traceback" not in run.stderr
 
 
 def test_a_failure_that_outlasts_max_retries_stops_with_one_line(emulator, run_tap):

@@ -129,6 +129,14 @@ _GATEWAY_TITLES = {
     504: "504 Gateway Time-out",
 }
 _MAINTENANCE = b"<html><body>Maintenance</body></html>"
+# Zendesk's status codes page: a 503 may carry Retry-After, the seconds to wait before trying
+# again (https://developer.zendesk.com/api-reference/introduction/requests/). Kept short so a
+# test that honours it stays fast, yet longer than the first backoff step (≤ 1 s) so honouring
+# it shows.
+MAINTENANCE_RETRY_AFTER = 2
+# A 409 as recorded in zendesk/zendesk_api_client_php#314 (PUT /api/v2/tickets/{id}.json):
+# a collision of concurrent writes, which the same request retried gets past.
+_DATABASE_CONFLICT = {"error": "DatabaseConflict", "description": "Database collision"}
 # Where a ``redirect`` fault points: another loopback host, so a client that follows it
 # reaches nothing (the emulator listens on one address only).
 REDIRECT_HOST = "127.0.0.2"
@@ -720,7 +728,11 @@ class Emulator:
             return Response(
                 302, [("Content-Type", HTML_TYPE), *headers, ("Location", location)], body.encode()
             )
-        status = int(fault.kind)
+        if fault.kind == "409":
+            return json_response(409, _DATABASE_CONFLICT, headers)
+        if fault.kind == "503_retry_after":
+            headers = [*headers, ("Retry-After", str(MAINTENANCE_RETRY_AFTER))]
+        status = int(fault.kind.split("_", 1)[0])
         title = _GATEWAY_TITLES[status].encode()
         body = b"<html><body><h1>" + title + b"</h1></body></html>"
         return Response(status, [("Content-Type", HTML_TYPE), *headers], body)
