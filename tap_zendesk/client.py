@@ -108,6 +108,10 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     forbidden_hint: t.ClassVar[str] = "the user's role or the account's plan lacks access"
     # Statuses that skip this stream with a warning instead of failing the sync.
     skip_statuses: t.ClassVar[frozenset[int]] = frozenset({403})
+    # Tickets, users and organizations are what every sync is for: a run that silently
+    # skipped one would look successful while missing its core, so a 403 on one of them,
+    # selected, ends the run instead.
+    core: t.ClassVar[bool] = False
     allow_redirects = False
     _LOG_REQUEST_METRIC_URLS = False
     # Streams with no request of their own name the stream whose responses carry their
@@ -415,9 +419,16 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
 
     def skip_or_raise(self, exc: ClientError) -> None:
         """Skip this stream, with a warning and a line in the summary, if its status is one
-        of `skip_statuses` (the plan or role lacks it); else let the error end the run."""
+        of `skip_statuses` (the plan or role lacks it) and it is not a selected core stream;
+        else let the error end the run."""
         if exc.status not in self.skip_statuses:
             raise exc
+        if self.core and self.selected:
+            msg = (
+                f"{self.name}: {exc}; {self.name} is never skipped when selected: give the "
+                f"tap a Zendesk admin's credential, or deselect {self.name}"
+            )
+            raise ZendeskError(msg) from exc
         self.logger.warning("Skipping stream '%s': %s", self.name, exc)
         self.report.stream_skipped(self.name, str(exc))
 

@@ -32,6 +32,7 @@ class Case:
     emulator: dict[str, t.Any] = dataclasses.field(default_factory=dict)
     fault: str | None = None
     exit_code: int = 1
+    streams: tuple[str, ...] = ("tickets", "organizations")
 
 
 def _cursor(text: str) -> str:
@@ -95,9 +96,14 @@ CASES = {
         "authentication failed for",
         emulator={"password_enabled": False},
     ),
-    "403 on one stream": Case(
-        message="Skipping stream 'tickets': Zendesk answered 403 Forbidden",
+    "403 on tickets": Case(
+        message="tickets is never skipped when selected: give the tap a Zendesk admin's",
         emulator={"forbidden_paths": ["/api/v2/incremental/tickets"]},
+    ),
+    "403 on a plan-gated stream": Case(
+        message="Skipping stream 'ticket_forms': Zendesk answered 403 Forbidden",
+        emulator={"forbidden_paths": ["/api/v2/ticket_forms"]},
+        streams=("tickets", "ticket_forms"),
         exit_code=0,
     ),
     "404 for the whole account": Case(
@@ -127,7 +133,7 @@ def test_bad_input_gets_one_line_and_a_clear_exit(case: Case, emulator, run_tap)
     config = config_for(emulator, **case.config)
     catalog = case.catalog
     if catalog is None:
-        catalog = catalog_for(config_for(emulator), ["tickets", "organizations"])
+        catalog = catalog_for(config_for(emulator), case.streams)
 
     run = run_tap(config, state=case.state, catalog=catalog)
 

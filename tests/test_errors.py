@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from tests.conftest import STREAMS, assert_no_secrets, config_for
+from tests.conftest import STREAMS, assert_no_secrets, catalog_for, config_for
 from tests.emulator import FaultRule
 from tests.emulator.server import MAINTENANCE_RETRY_AFTER
 
@@ -35,19 +35,52 @@ def test_wrong_api_token_stops_with_one_line_naming_the_user_and_account(emulato
     assert_no_secrets(run, emulator)
 
 
-def test_a_forbidden_stream_is_skipped_with_a_warning_and_the_rest_syncs(emulator, run_tap):
-    emulator.configure(forbidden_paths=["/api/v2/incremental/tickets"])
+@pytest.mark.parametrize(
+    ("stream", "path"),
+    [
+        ("tickets", "/incremental/tickets/cursor.json"),
+        ("users", "/incremental/users/cursor.json"),
+        ("organizations", "/incremental/organizations.json"),
+    ],
+)
+def test_a_forbidden_core_stream_ends_the_run_with_one_line(emulator, run_tap, stream, path):
+    emulator.configure(forbidden_paths=[f"/api/v2{path}"])
+    config = config_for(emulator)
 
-    run = run_tap(config_for(emulator))
+    run = run_tap(config, catalog=catalog_for(config, ["tickets", "users", "organizations"]))
+
+    assert run.returncode == 1
+    assert run.error_lines[-1].endswith(
+        f"{stream}: Zendesk answered 403 Forbidden for {path} (Forbidden: You do not have "
+        "access to this page. Please contact the account owner of this help desk for further "
+        "help.): incremental exports need a Zendesk admin user; "
+        f"{stream} is never skipped when selected: give the tap a Zendesk admin's credential, "
+        f"or deselect {stream}"
+    ), run.error_lines
+    # Said once (the SDK adds only that a stream failed, without the reason).
+    assert sum("never skipped" in line for line in run.error_lines) == 1, run.error_lines
+    assert "Traceback" not in run.stderr
+    assert run.ids(stream) == []
+    assert_no_secrets(run, emulator)
+
+
+def test_a_forbidden_plan_gated_stream_is_skipped_with_a_warning_and_the_rest_syncs(
+    emulator, run_tap
+):
+    emulator.configure(forbidden_paths=["/api/v2/slas/policies"])
+    config = config_for(emulator)
+
+    run = run_tap(config, catalog=catalog_for(config, ["sla_policies", *STREAMS]))
 
     assert run.returncode == 0, run.stderr
-    assert run.ids("tickets") == []
-    warning = next(line for line in run.stderr.splitlines() if "Skipping stream 'tickets'" in line)
+    assert run.records("sla_policies") == []
+    warning = next(
+        line for line in run.stderr.splitlines() if "Skipping stream 'sla_policies'" in line
+    )
     assert "403 Forbidden" in warning
-    assert "admin" in warning
-    assert sorted(run.ids("users")) == sorted(emulator.dataset.ids("users"))
-    assert sorted(run.ids("organizations")) == sorted(emulator.dataset.ids("organizations"))
-    assert "Run summary: skipped stream tickets: Zendesk answered 403 Forbidden" in run.stderr
+    assert "plan with SLAs" in warning
+    _complete(run, emulator)
+    assert "Run summary: skipped stream sla_policies: Zendesk answered 403 Forbidden" in run.stderr
     assert_no_secrets(run, emulator)
 
 
