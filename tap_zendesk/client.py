@@ -260,11 +260,17 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     def feed(self, stream_name: str, records: t.Iterable[Record]) -> None:
         """Emit records of another stream that arrived in this stream's responses, when that
         stream exists and is selected, shaped as it shapes its own (its `post_process`); its
-        SCHEMA goes out before its first record."""
+        SCHEMA goes out before its first record; with exclude_deleted, its deleted rows are
+        left out as in its own reads."""
         stream = self._tap.streams.get(stream_name)
         if not isinstance(stream, ZendeskStream) or not stream.selected:
             return
+        # A deleted row is left out whichever response carried it: an inactive user
+        # side-loaded with a ticket is as deleted as one from the users export.
+        exclude = self.settings.exclude_deleted
         for received in records:
+            if exclude and stream.is_deleted(received):
+                continue
             record = stream.post_process(received, None)
             if record is None:
                 continue
