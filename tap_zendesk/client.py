@@ -45,6 +45,7 @@ from tap_zendesk.pagination import (
     OffsetPages,
     Paginator,
     Record,
+    StuckExport,
     TimeExport,
 )
 from tap_zendesk.per_tap import per_tap
@@ -67,6 +68,8 @@ if t.TYPE_CHECKING:
 
 # The bookmark key holding how the start was configured when the stream's state began.
 START_SETTING = "start_setting"
+# Zendesk's incremental exports serve at most this many items a page (per_page).
+MAX_EXPORT_PAGE_SIZE = 1000
 # Zendesk refuses an export start_time within the last minute (422).
 EXPORT_SAFETY_SECONDS = 61
 # 429s are Zendesk pacing us, not failing: keep waiting this long in total per request.
@@ -393,6 +396,9 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                         records = paginator.records(body)
                         self.receive_page(body, records, context)
                         paginator.advance(body)
+                    except StuckExport as exc:
+                        msg = f"{self.name}: {exc}; {self.stuck_advice(exc)}"
+                        raise ZendeskError(msg) from exc
                     except UnexpectedResponse as exc:
                         msg = f"{self.name}: unexpected response from {self.path}: {exc}"
                         raise UnexpectedResponse(msg) from exc
@@ -422,6 +428,20 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 if (fed := self.report.streams.get(name)) is not None:
                     fed.end()
             prefetch.shutdown(wait=False, cancel_futures=True)
+
+    def stuck_advice(self, exc: StuckExport) -> str:
+        """What the user can do about an export stuck in one crowded second."""
+        if exc.page_size < MAX_EXPORT_PAGE_SIZE:
+            return (
+                f"raise page_size (now {exc.page_size}, at most {MAX_EXPORT_PAGE_SIZE}) so one "
+                "page holds that whole second, then run again from the last STATE, which "
+                "resumes at that second"
+            )
+        return (
+            f"Zendesk serves at most {MAX_EXPORT_PAGE_SIZE} items a page and this export has "
+            "no other paging, so no setting gets past that second: report the account and "
+            "the second to Zendesk support; a rerun from the last STATE resumes at that second"
+        )
 
     def skip_or_raise(self, exc: ClientError) -> None:
         """Skip this stream, with a warning and a line in the summary, if its status is one
@@ -712,13 +732,29 @@ class IncrementalExportStream(ZendeskStream):
                 extra_params=params,
             )
         end_time, seen = state.get("end_time"), state.get("boundary_ids") or []
-        return TimeExport(
-            self.records_key,
+        return self.time_export(
+            state,
             start_time=end_time if end_time is not None else self.export_start_time(context),
-            page_size=self.settings.page_size,
-            timestamp_of=self.record_timestamp,
             seen_at_start=seen if end_time is not None else (),
             extra_params=params,
+        )
+
+    def time_export(
+        self,
+        state: dict[str, t.Any],
+        *,
+        start_time: int,
+        seen_at_start: t.Iterable[t.Any],
+        extra_params: dict[str, t.Any],
+    ) -> TimeExport:
+        """The time-based paginator resuming from `state`."""
+        return TimeExport(
+            self.records_key,
+            start_time=start_time,
+            page_size=self.settings.page_size,
+            timestamp_of=self.record_timestamp,
+            seen_at_start=seen_at_start,
+            extra_params=extra_params,
         )
 
 

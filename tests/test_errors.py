@@ -8,6 +8,9 @@ import threading
 
 import pytest
 
+from tap_zendesk.client import iso_timestamp
+from tap_zendesk.pagination import StuckExport
+from tap_zendesk.tap import TapZendesk
 from tests.conftest import STREAMS, assert_no_secrets, catalog_for, config_for
 from tests.emulator import FaultRule
 from tests.emulator.server import MAINTENANCE_RETRY_AFTER
@@ -199,14 +202,51 @@ def test_a_slow_response_beyond_request_timeout_is_retried(emulator, run_tap):
     assert "no response within request_timeout" in run.stderr
 
 
-def test_an_export_whose_end_time_stops_moving_fails_instead_of_looping(emulator, run_tap):
-    emulator.configure(stuck_end_time=True)
+def test_a_time_export_stuck_in_one_second_stops_saying_what_happened_and_what_to_do(
+    emulator, run_tap
+):
+    # Zendesk capping its same-second expansion (API-NOTES §4.4 rule 4), and 8 organizations
+    # changed in one second: more than a page of 5 (the dataset may have such seconds anyway).
+    emulator.configure(capped_same_second=True)
+    changed = emulator.mutate(update_organizations=8)
+    config = config_for(emulator, page_size=5)
 
-    run = run_tap(config_for(emulator, page_size=5), timeout=60)
+    run = run_tap(config, catalog=catalog_for(config, ["organizations"]), timeout=60)
 
     assert run.returncode == 1
-    assert (
-        "organizations: unexpected response from /incremental/organizations.json"
-        in (run.error_lines[-1])
+    stuck = re.search(
+        r"organizations: the export is stuck at (\S+) \(end_time (\d+)\): a full page of 5 "
+        r"held 5 items of that second and Zendesk's next page starts at that second again, so "
+        r"reading on would repeat the same page forever; raise page_size \(now 5, at most "
+        r"1000\) so one page holds that whole second, then run again from the last STATE, "
+        r"which resumes at that second$",
+        run.error_lines[-1],
     )
-    assert "stopping instead of reading the same page forever" in run.error_lines[-1]
+    assert stuck, run.error_lines
+    second = int(stuck[2])
+    assert stuck[1] == iso_timestamp(second)
+    in_that_second = [i for i, ts in emulator.dataset.truth("organizations") if ts == second]
+    assert len(in_that_second) > 5
+    assert sum("is stuck at" in line for line in run.error_lines) == 1
+    assert "Traceback" not in run.stderr
+    # The last STATE resumes at that second, and a page that holds it gets past it.
+    assert run.final_state["bookmarks"]["organizations"]["end_time"] == second
+    rerun = run_tap(
+        config_for(emulator, page_size=1000),
+        state=run.final_state,
+        catalog=catalog_for(config, ["organizations"]),
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    # Together the two runs emit every organization of that second exactly once.
+    together = run.ids("organizations") + rerun.ids("organizations")
+    assert sorted(i for i in together if i in set(in_that_second)) == sorted(in_that_second)
+    assert set(changed["update_organizations"]) <= set(together)
+
+
+def test_a_stuck_export_at_the_largest_page_says_no_setting_helps(emulator):
+    tap = TapZendesk(config=config_for(emulator), parse_env_config=False)
+
+    advice = tap.streams["organizations"].stuck_advice(StuckExport(1700000000, 1000, 1000))
+
+    assert "no setting gets past that second" in advice
+    assert "Zendesk support" in advice
