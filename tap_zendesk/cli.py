@@ -18,6 +18,7 @@ import click
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
+from singer_sdk.singerlib.catalog import MetadataMapping
 
 from tap_zendesk.errors import ZendeskError
 from tap_zendesk.report import report_for
@@ -57,9 +58,10 @@ class GuardedTap(Tap):
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the CLI; a Zendesk failure or a bad state or catalog ends it with one line."""
         with one_line_failures(cls.logger):
+            warn = cls.logger.warning
             checks = (
                 ("state", lambda state, _: state_problems(state)),
-                ("catalog", catalog_problems),
+                ("catalog", lambda catalog, config: catalog_problems(catalog, config, warn)),
             )
             for option, check in checks:
                 if kwargs.get(option) is not None:
@@ -124,13 +126,38 @@ def checked_file(
     return io.StringIO(text)
 
 
-def catalog_problems(catalog: t.Any, config: t.Mapping[str, t.Any]) -> list[str]:
-    """A catalog must be an object whose streams are ones this tap has."""
+def catalog_problems(
+    catalog: t.Any,
+    config: t.Mapping[str, t.Any],
+    warn: t.Callable[[str], None] | None = None,
+) -> list[str]:
+    """A catalog must be an object whose selected streams are ones this config defines.
+
+    A deselected stream the config does not define (a `search_<name>` of an earlier config) is
+    harmless, so it only gets a warning through `warn`; a selected one would silently extract
+    nothing, so it is refused.
+    """
     entries = catalog.get("streams") if isinstance(catalog, dict) else None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         return ["it must be an object with a list of streams, as --discover writes it"]
     known = {stream_class.name for stream_class in stream_classes(config)}
-    unknown = sorted({str(e.get("tap_stream_id")) for e in entries} - known)
-    if unknown:
-        return [f"it names streams this tap does not have: {', '.join(unknown)}; run --discover"]
+    unknown = [e for e in entries if str(e.get("tap_stream_id")) not in known]
+    selected = sorted(str(e.get("tap_stream_id")) for e in unknown if _selected(e))
+    if selected:
+        return [
+            f"it selects streams this config does not define: {', '.join(selected)}; "
+            "deselect them, add their search_queries back, or run --discover"
+        ]
+    if unknown and warn is not None:
+        names = ", ".join(sorted(str(e.get("tap_stream_id")) for e in unknown))
+        warn(f"The catalog names streams this config does not define, all deselected: {names}")
     return []
+
+
+def _selected(entry: dict[str, t.Any]) -> bool:
+    """Whether the SDK would sync a catalog entry, by its own selection rules (an entry
+    without metadata counts as selected); unreadable metadata counts as selected too."""
+    try:
+        return MetadataMapping.from_iterable(entry.get("metadata") or []).resolve_selection()[()]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return True

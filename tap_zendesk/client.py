@@ -45,6 +45,7 @@ from tap_zendesk.pagination import (
     OffsetPages,
     Paginator,
     Record,
+    StuckExport,
     TimeExport,
 )
 from tap_zendesk.per_tap import per_tap
@@ -67,6 +68,8 @@ if t.TYPE_CHECKING:
 
 # The bookmark key holding how the start was configured when the stream's state began.
 START_SETTING = "start_setting"
+# Zendesk's incremental exports serve at most this many items a page (per_page).
+MAX_EXPORT_PAGE_SIZE = 1000
 # Zendesk refuses an export start_time within the last minute (422).
 EXPORT_SAFETY_SECONDS = 61
 # 429s are Zendesk pacing us, not failing: keep waiting this long in total per request.
@@ -74,6 +77,10 @@ MAX_RATE_LIMIT_WAIT_SECONDS = 3600.0
 FALLBACK_RETRY_AFTER_SECONDS = 60.0
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
+# A 503 during maintenance says how long to stay away (Retry-After). Honoured up to this
+# bound per attempt, so a bogus header cannot park the run for hours; each such attempt
+# still counts against max_retries.
+MAX_SERVER_RETRY_AFTER_SECONDS = 300.0
 
 _Item = t.TypeVar("_Item")
 _Result = t.TypeVar("_Result")
@@ -104,6 +111,10 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     forbidden_hint: t.ClassVar[str] = "the user's role or the account's plan lacks access"
     # Statuses that skip this stream with a warning instead of failing the sync.
     skip_statuses: t.ClassVar[frozenset[int]] = frozenset({403})
+    # Tickets, users and organizations are what every sync is for: a run that silently
+    # skipped one would look successful while missing its core, so a 403 on one of them,
+    # selected, ends the run instead.
+    core: t.ClassVar[bool] = False
     allow_redirects = False
     _LOG_REQUEST_METRIC_URLS = False
     # Streams with no request of their own name the stream whose responses carry their
@@ -252,11 +263,17 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     def feed(self, stream_name: str, records: t.Iterable[Record]) -> None:
         """Emit records of another stream that arrived in this stream's responses, when that
         stream exists and is selected, shaped as it shapes its own (its `post_process`); its
-        SCHEMA goes out before its first record."""
+        SCHEMA goes out before its first record; with exclude_deleted, its deleted rows are
+        left out as in its own reads."""
         stream = self._tap.streams.get(stream_name)
         if not isinstance(stream, ZendeskStream) or not stream.selected:
             return
+        # A deleted row is left out whichever response carried it: an inactive user
+        # side-loaded with a ticket is as deleted as one from the users export.
+        exclude = self.settings.exclude_deleted
         for received in records:
+            if exclude and stream.is_deleted(received):
+                continue
             record = stream.post_process(received, None)
             if record is None:
                 continue
@@ -379,6 +396,9 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                         records = paginator.records(body)
                         self.receive_page(body, records, context)
                         paginator.advance(body)
+                    except StuckExport as exc:
+                        msg = f"{self.name}: {exc}; {self.stuck_advice(exc)}"
+                        raise ZendeskError(msg) from exc
                     except UnexpectedResponse as exc:
                         msg = f"{self.name}: unexpected response from {self.path}: {exc}"
                         raise UnexpectedResponse(msg) from exc
@@ -409,11 +429,32 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                     fed.end()
             prefetch.shutdown(wait=False, cancel_futures=True)
 
+    def stuck_advice(self, exc: StuckExport) -> str:
+        """What the user can do about an export stuck in one crowded second."""
+        if exc.page_size < MAX_EXPORT_PAGE_SIZE:
+            return (
+                f"raise page_size (now {exc.page_size}, at most {MAX_EXPORT_PAGE_SIZE}) so one "
+                "page holds that whole second, then run again from the last STATE, which "
+                "resumes at that second"
+            )
+        return (
+            f"Zendesk serves at most {MAX_EXPORT_PAGE_SIZE} items a page and this export has "
+            "no other paging, so no setting gets past that second: report the account and "
+            "the second to Zendesk support; a rerun from the last STATE resumes at that second"
+        )
+
     def skip_or_raise(self, exc: ClientError) -> None:
         """Skip this stream, with a warning and a line in the summary, if its status is one
-        of `skip_statuses` (the plan or role lacks it); else let the error end the run."""
+        of `skip_statuses` (the plan or role lacks it) and it is not a selected core stream;
+        else let the error end the run."""
         if exc.status not in self.skip_statuses:
             raise exc
+        if self.core and self.selected:
+            msg = (
+                f"{self.name}: {exc}; {self.name} is never skipped when selected: give the "
+                f"tap a Zendesk admin's credential, or deselect {self.name}"
+            )
+            raise ZendeskError(msg) from exc
         self.logger.warning("Skipping stream '%s': %s", self.name, exc)
         self.report.stream_skipped(self.name, str(exc))
 
@@ -542,15 +583,20 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                         f"({reason}); check Zendesk's status or raise max_retries"
                     )
                     raise ZendeskError(msg) from exc
-                delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
-                delay *= random.uniform(0.5, 1.0)  # jitter: spread retries of parallel runs
+                asked = exc.wait if isinstance(exc, TransientError) else None
+                if asked is not None:
+                    delay = min(asked, MAX_SERVER_RETRY_AFTER_SECONDS)
+                else:
+                    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
+                    delay *= random.uniform(0.5, 1.0)  # jitter: spread retries of parallel runs
                 self.logger.warning(
-                    "%s: %s (attempt %d of %d), retrying in %.1fs",
+                    "%s: %s (attempt %d of %d), retrying in %.1fs%s",
                     self.name,
                     reason,
                     failures,
                     self.settings.max_retries + 1,
                     delay,
+                    " as Zendesk asked (Retry-After)" if asked is not None else "",
                 )
                 time.sleep(delay)
 
@@ -572,9 +618,12 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         where = f"{self.settings.base_url}{urlsplit(response.url).path}"
         if status == 429:
             raise RateLimited(retry_after(response), self.path)
-        if status >= 500:
+        # 409 is Zendesk's database conflict ("DatabaseConflict"): a collision with a
+        # concurrent write that a later identical request gets past, so it is retried like a
+        # 5xx (https://developer.zendesk.com/api-reference/introduction/requests/).
+        if status >= 500 or status == 409:
             msg = f"{status} {response.reason} from Zendesk"
-            raise TransientError(msg)
+            raise TransientError(msg, server_retry_after(response))
         if 300 <= status < 400:
             target = urlsplit(response.headers.get("Location", ""))
             msg = (
@@ -683,13 +732,29 @@ class IncrementalExportStream(ZendeskStream):
                 extra_params=params,
             )
         end_time, seen = state.get("end_time"), state.get("boundary_ids") or []
-        return TimeExport(
-            self.records_key,
+        return self.time_export(
+            state,
             start_time=end_time if end_time is not None else self.export_start_time(context),
-            page_size=self.settings.page_size,
-            timestamp_of=self.record_timestamp,
             seen_at_start=seen if end_time is not None else (),
             extra_params=params,
+        )
+
+    def time_export(
+        self,
+        state: dict[str, t.Any],
+        *,
+        start_time: int,
+        seen_at_start: t.Iterable[t.Any],
+        extra_params: dict[str, t.Any],
+    ) -> TimeExport:
+        """The time-based paginator resuming from `state`."""
+        return TimeExport(
+            self.records_key,
+            start_time=start_time,
+            page_size=self.settings.page_size,
+            timestamp_of=self.record_timestamp,
+            seen_at_start=seen_at_start,
+            extra_params=extra_params,
         )
 
 
@@ -711,17 +776,10 @@ def iso_timestamp(epoch: int) -> str:
 
 def retry_after(response: requests.Response) -> float:
     """Seconds Zendesk asks us to wait: Retry-After, else the rate-limit reset headers, else 60."""
+    asked = server_retry_after(response)
+    if asked is not None:
+        return asked
     headers = response.headers
-    value = headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return float(value)
-    if value:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None and when.tzinfo is not None:
-            return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
     for name in ("ratelimit-reset", "rate-limit-reset"):
         reset = headers.get(name, "").strip()
         if reset.isdigit():
@@ -730,6 +788,25 @@ def retry_after(response: requests.Response) -> float:
         if left == 0:
             return resets
     return FALLBACK_RETRY_AFTER_SECONDS
+
+
+def server_retry_after(response: requests.Response) -> float | None:
+    """Seconds a 5xx or 409 asks us to wait (its Retry-After), or None: then we back off.
+
+    Unlike a 429, the rate-limit reset headers say nothing about when a failing server is
+    back, so only Retry-After counts.
+    """
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when is not None and when.tzinfo is not None:
+            return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return None
 
 
 def _token_rejected(response: requests.Response) -> bool:

@@ -47,7 +47,14 @@ class RateLimited(Exception):
 
 
 class TransientError(Exception):
-    """A failure worth retrying with backoff: 5xx, a broken or unreadable body."""
+    """A failure worth retrying: 5xx, 409, a broken or unreadable body.
+
+    ``wait`` is the pause the server asked for (its Retry-After), else None for backoff.
+    """
+
+    def __init__(self, message: str, wait: float | None = None) -> None:
+        super().__init__(message)
+        self.wait = wait
 
 
 _TAGS = re.compile(r"<[^>]+>")

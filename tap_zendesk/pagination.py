@@ -8,6 +8,7 @@ stream sends the request and hands the parsed body back.
 from __future__ import annotations
 
 import abc
+import datetime as dt
 import typing as t
 from urllib.parse import parse_qs, urlsplit
 
@@ -43,6 +44,22 @@ class Paginator(abc.ABC):
     def bookmark(self) -> dict[str, t.Any]:
         """What to save in state so a new run resumes after the last completed page."""
         return {}
+
+
+class StuckExport(UnexpectedResponse):
+    """A time-based export whose `end_time` stayed at the page's `start_time`: more items share
+    that second than a page holds, and Zendesk would answer the same page again."""
+
+    def __init__(self, second: int, count: int, page_size: int) -> None:
+        when = dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        super().__init__(
+            f"the export is stuck at {when} (end_time {second}): a full page of {page_size} "
+            f"held {count} items of that second and Zendesk's next page starts at that second "
+            "again, so reading on would repeat the same page forever"
+        )
+        self.second = second
+        self.count = count
+        self.page_size = page_size
 
 
 def _flag(body: dict[str, t.Any], key: str) -> bool:
@@ -153,11 +170,9 @@ class TimeExport(Paginator):
         else:
             end_of_stream = len(items) < self.page_size
         if not end_of_stream and end_time <= self.start_time:
-            msg = (
-                f"end_time stayed at {end_time} for start_time {self.start_time}; "
-                "stopping instead of reading the same page forever"
-            )
-            raise UnexpectedResponse(msg)
+            second = self.start_time
+            count = sum(1 for item in items if self.timestamp_of(item) == second)
+            raise StuckExport(second, count, self.page_size)
         at_end = {item.get("id") for item in items if self.timestamp_of(item) == end_time}
         second, seen = self._boundary
         self._boundary = (end_time, seen | at_end if end_time == second else at_end)
@@ -169,6 +184,104 @@ class TimeExport(Paginator):
         second, seen = self._boundary
         ids = sorted(seen, key=str) if second == self.start_time else []
         return {"end_time": self.start_time, "boundary_ids": ids}
+
+
+class TimeThenCursorExport(TimeExport):
+    """A time-based export that reads a crowded second with cursor paging.
+
+    For the ticket metric events export, which also pages by cursor (`page[size]` of at most
+    100 from a `start_time`): when `end_time` stops moving, the stuck second is read with
+    cursor paging instead, dropping the items of that second already emitted, until a page
+    reaches a later second; time-based paging then goes on from that page's last second.
+    `paging` ("time" or "cursor") is kept in the bookmark: a run resumed in cursor mode reads
+    the crowded second again by cursor from its start, its emitted ids (`boundary_ids`)
+    keeping every item exactly once, so no cursor has to survive between runs.
+    """
+
+    def __init__(
+        self,
+        records_key: str,
+        *,
+        start_time: int,
+        page_size: int,
+        timestamp_of: t.Callable[[Record], int],
+        seen_at_start: t.Iterable[t.Any] = (),
+        extra_params: t.Mapping[str, t.Any] | None = None,
+        cursor_page_size: int,
+        paging: str = "time",
+        on_fallback: t.Callable[[StuckExport], None] | None = None,
+    ) -> None:
+        super().__init__(
+            records_key,
+            start_time=start_time,
+            page_size=page_size,
+            timestamp_of=timestamp_of,
+            seen_at_start=seen_at_start,
+            extra_params=extra_params,
+        )
+        self.cursor_page_size = cursor_page_size
+        self.paging = paging
+        self.after: str | None = None
+        self.on_fallback = on_fallback
+
+    def params(self) -> dict[str, t.Any]:
+        """Time-based: the next `start_time`; by cursor: the stuck second and `page[after]`."""
+        if self.paging == "time":
+            return super().params()
+        params: dict[str, t.Any] = {
+            "start_time": self.start_time,
+            "page[size]": self.cursor_page_size,
+            **self.extra_params,
+        }
+        if self.after:
+            params["page[after]"] = self.after
+        return params
+
+    def advance(self, body: dict[str, t.Any]) -> None:
+        """Move on in the current mode; a stuck time-based page switches to cursor paging."""
+        if self.paging == "time":
+            try:
+                super().advance(body)
+            except StuckExport as stuck:
+                # This page's items are emitted: they join the ids already sent of that second.
+                self._remember(Paginator.records(self, body), stuck.second)
+                self.paging, self.after = "cursor", None
+                if self.on_fallback is not None:
+                    self.on_fallback(stuck)
+            return
+        items = Paginator.records(self, body)
+        meta = body.get("meta")
+        if not isinstance(meta, dict):
+            msg = "the cursor page has no 'meta' object"
+            raise UnexpectedResponse(msg)
+        has_more = _flag(meta, "has_more")
+        second = self.start_time
+        last = self.timestamp_of(items[-1]) if items else second
+        if last > second:
+            # Past the crowded second: back to time-based paging from this page's last second.
+            self.start_time = last
+            self._boundary = (last, set())
+            self._remember(items, last)
+            self.paging, self.after = "time", None
+        else:
+            self._remember(items, second)
+            if has_more:
+                after = meta.get("after_cursor")
+                if not isinstance(after, str) or not after or after == self.after:
+                    msg = "meta.has_more is true but after_cursor is missing or did not move"
+                    raise UnexpectedResponse(msg)
+                self.after = after
+        self.finished = not has_more
+
+    def _remember(self, items: list[Record], second: int) -> None:
+        """Add the ids of `items` filed under `second` to those emitted at that second."""
+        at_second = {item.get("id") for item in items if self.timestamp_of(item) == second}
+        boundary, seen = self._boundary
+        self._boundary = (second, (seen if boundary == second else set()) | at_second)
+
+    def bookmark(self) -> dict[str, t.Any]:
+        """The time-based bookmark, and which paging reads on from it."""
+        return {**super().bookmark(), "paging": self.paging}
 
 
 class CursorPages(Paginator):

@@ -18,6 +18,7 @@ _BOOKMARK_TYPES: dict[str, tuple[type, ...]] = {
     "window_done": (bool,),
     "replication_key_value": (int, str),
     "start_setting": (str,),
+    "paging": (str,),
 }
 
 

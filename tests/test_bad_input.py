@@ -32,6 +32,7 @@ class Case:
     emulator: dict[str, t.Any] = dataclasses.field(default_factory=dict)
     fault: str | None = None
     exit_code: int = 1
+    streams: tuple[str, ...] = ("tickets", "organizations")
 
 
 def _cursor(text: str) -> str:
@@ -79,9 +80,11 @@ CASES = {
         message="Zendesk rejected the saved cursor: remove bookmarks.tickets.cursor",
     ),
     # Catalog
-    "catalog with unknown stream": Case(
+    # No metadata means selected, by the SDK's rules.
+    "catalog selecting an unknown stream": Case(
         catalog={"streams": [{"tap_stream_id": "tickets_v9", "metadata": []}]},
-        message="names streams this tap does not have: tickets_v9",
+        message="it selects streams this config does not define: tickets_v9; deselect them, "
+        "add their search_queries back, or run --discover",
     ),
     "catalog not a catalog": Case(catalog=[], message="must be an object with a list of streams"),
     # HTTP
@@ -95,9 +98,14 @@ CASES = {
         "authentication failed for",
         emulator={"password_enabled": False},
     ),
-    "403 on one stream": Case(
-        message="Skipping stream 'tickets': Zendesk answered 403 Forbidden",
+    "403 on tickets": Case(
+        message="tickets is never skipped when selected: give the tap a Zendesk admin's",
         emulator={"forbidden_paths": ["/api/v2/incremental/tickets"]},
+    ),
+    "403 on a plan-gated stream": Case(
+        message="Skipping stream 'ticket_forms': Zendesk answered 403 Forbidden",
+        emulator={"forbidden_paths": ["/api/v2/ticket_forms"]},
+        streams=("tickets", "ticket_forms"),
         exit_code=0,
     ),
     "404 for the whole account": Case(
@@ -127,7 +135,7 @@ def test_bad_input_gets_one_line_and_a_clear_exit(case: Case, emulator, run_tap)
     config = config_for(emulator, **case.config)
     catalog = case.catalog
     if catalog is None:
-        catalog = catalog_for(config_for(emulator), ["tickets", "organizations"])
+        catalog = catalog_for(config_for(emulator), case.streams)
 
     run = run_tap(config, state=case.state, catalog=catalog)
 
@@ -138,3 +146,42 @@ def test_bad_input_gets_one_line_and_a_clear_exit(case: Case, emulator, run_tap)
         assert any(case.message in line for line in run.error_lines), run.error_lines
     for state in run.states:
         assert state_problems(state) == []
+
+
+def _with_search(
+    catalog: dict[str, t.Any], config: dict[str, t.Any], name: str, selected: bool
+) -> dict[str, t.Any]:
+    """`catalog` plus the entry an earlier `config` with the search `name` discovered."""
+    earlier = {**config, "search_queries": [{"name": name, "query": "type:ticket"}]}
+    entry = next(
+        e for e in catalog_for(earlier, [])["streams"] if e["tap_stream_id"] == f"search_{name}"
+    )
+    for item in entry["metadata"]:
+        if item["breadcrumb"] == []:
+            item["metadata"]["selected"] = selected
+    return {"streams": [*catalog["streams"], entry]}
+
+
+@pytest.mark.parametrize("selected", [False, True])
+def test_a_search_stream_the_config_no_longer_defines(selected: bool, emulator, run_tap):
+    config = config_for(emulator)
+    catalog = _with_search(catalog_for(config, ["tickets"]), config, "old", selected)
+
+    run = run_tap(config, catalog=catalog)
+
+    assert "Traceback" not in run.stderr
+    if selected:
+        assert run.returncode == 1
+        assert run.error_lines[-1].endswith(
+            "the catalog file cannot be used: it selects streams this config does not define: "
+            "search_old; deselect them, add their search_queries back, or run --discover"
+        )
+        assert run.messages == []
+    else:
+        assert run.returncode == 0, run.stderr
+        assert sorted(run.ids("tickets")) == sorted(emulator.dataset.ids("tickets"))
+        assert "search_old" not in {m.get("stream") for m in run.messages}
+        warning = [line for line in run.stderr.splitlines() if "search_old" in line]
+        assert len(warning) == 1, warning
+        assert "WARNING" in warning[0]
+        assert "all deselected: search_old" in warning[0]

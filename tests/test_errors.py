@@ -8,8 +8,12 @@ import threading
 
 import pytest
 
-from tests.conftest import STREAMS, assert_no_secrets, config_for
+from tap_zendesk.client import iso_timestamp
+from tap_zendesk.pagination import StuckExport
+from tap_zendesk.tap import TapZendesk
+from tests.conftest import STREAMS, assert_no_secrets, catalog_for, config_for
 from tests.emulator import FaultRule
+from tests.emulator.server import MAINTENANCE_RETRY_AFTER
 
 TICKETS_EXPORT = "/api/v2/incremental/tickets/cursor.json"
 
@@ -34,19 +38,52 @@ def test_wrong_api_token_stops_with_one_line_naming_the_user_and_account(emulato
     assert_no_secrets(run, emulator)
 
 
-def test_a_forbidden_stream_is_skipped_with_a_warning_and_the_rest_syncs(emulator, run_tap):
-    emulator.configure(forbidden_paths=["/api/v2/incremental/tickets"])
+@pytest.mark.parametrize(
+    ("stream", "path"),
+    [
+        ("tickets", "/incremental/tickets/cursor.json"),
+        ("users", "/incremental/users/cursor.json"),
+        ("organizations", "/incremental/organizations.json"),
+    ],
+)
+def test_a_forbidden_core_stream_ends_the_run_with_one_line(emulator, run_tap, stream, path):
+    emulator.configure(forbidden_paths=[f"/api/v2{path}"])
+    config = config_for(emulator)
 
-    run = run_tap(config_for(emulator))
+    run = run_tap(config, catalog=catalog_for(config, ["tickets", "users", "organizations"]))
+
+    assert run.returncode == 1
+    assert run.error_lines[-1].endswith(
+        f"{stream}: Zendesk answered 403 Forbidden for {path} (Forbidden: You do not have "
+        "access to this page. Please contact the account owner of this help desk for further "
+        "help.): incremental exports need a Zendesk admin user; "
+        f"{stream} is never skipped when selected: give the tap a Zendesk admin's credential, "
+        f"or deselect {stream}"
+    ), run.error_lines
+    # Said once (the SDK adds only that a stream failed, without the reason).
+    assert sum("never skipped" in line for line in run.error_lines) == 1, run.error_lines
+    assert "Traceback" not in run.stderr
+    assert run.ids(stream) == []
+    assert_no_secrets(run, emulator)
+
+
+def test_a_forbidden_plan_gated_stream_is_skipped_with_a_warning_and_the_rest_syncs(
+    emulator, run_tap
+):
+    emulator.configure(forbidden_paths=["/api/v2/slas/policies"])
+    config = config_for(emulator)
+
+    run = run_tap(config, catalog=catalog_for(config, ["sla_policies", *STREAMS]))
 
     assert run.returncode == 0, run.stderr
-    assert run.ids("tickets") == []
-    warning = next(line for line in run.stderr.splitlines() if "Skipping stream 'tickets'" in line)
+    assert run.records("sla_policies") == []
+    warning = next(
+        line for line in run.stderr.splitlines() if "Skipping stream 'sla_policies'" in line
+    )
     assert "403 Forbidden" in warning
-    assert "admin" in warning
-    assert sorted(run.ids("users")) == sorted(emulator.dataset.ids("users"))
-    assert sorted(run.ids("organizations")) == sorted(emulator.dataset.ids("organizations"))
-    assert "Run summary: skipped stream tickets: Zendesk answered 403 Forbidden" in run.stderr
+    assert "plan with SLAs" in warning
+    _complete(run, emulator)
+    assert "Run summary: skipped stream sla_policies: Zendesk answered 403 Forbidden" in run.stderr
     assert_no_secrets(run, emulator)
 
 
@@ -98,7 +135,9 @@ def test_429_waits_retry_after_then_continues_without_loss(emulator, run_tap):
     assert_no_secrets(run, emulator)
 
 
-@pytest.mark.parametrize("kind", ["500", "502", "503", "504", "drop", "truncate", "short_body"])
+@pytest.mark.parametrize(
+    "kind", ["500", "502", "503", "504", "409", "drop", "truncate", "short_body"]
+)
 def test_transient_failures_are_retried_without_loss(emulator, run_tap, kind):
     emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind=kind, count=2))
 
@@ -108,6 +147,36 @@ def test_transient_failures_are_retried_without_loss(emulator, run_tap, kind):
     retries = [line for line in run.stderr.splitlines() if "retrying in" in line]
     assert len(retries) == 2
     assert_no_secrets(run, emulator)
+
+
+def test_a_503_with_retry_after_waits_as_long_as_zendesk_asks(emulator, run_tap):
+    emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="503_retry_after", count=2))
+
+    run = run_tap(config_for(emulator, page_size=50))
+
+    _complete(run, emulator)
+    retries = [line for line in run.stderr.splitlines() if "retrying in" in line]
+    assert len(retries) == 2
+    # The first backoff step would be at most 1 s: the 2 s are the server's.
+    assert all(
+        f"retrying in {MAINTENANCE_RETRY_AFTER:.1f}s as Zendesk asked (Retry-After)" in line
+        for line in retries
+    ), retries
+    assert_no_secrets(run, emulator)
+
+
+def test_503s_with_retry_after_still_count_against_max_retries(emulator, run_tap):
+    emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="503_retry_after", count=10))
+
+    run = run_tap(config_for(emulator, max_retries=1))
+
+    assert run.returncode == 1
+    assert run.error_lines[-1].endswith(
+        "tickets: /incremental/tickets/cursor.json still failing after 2 attempts "
+        "(503 Service Unavailable from Zendesk); check Zendesk's status or raise max_retries"
+    )
+    assert emulator.stats["requests_by_path"][TICKETS_EXPORT] == 2
+    assert "Traceback" not in run.stderr
 
 
 def test_a_failure_that_outlasts_max_retries_stops_with_one_line(emulator, run_tap):
@@ -133,14 +202,51 @@ def test_a_slow_response_beyond_request_timeout_is_retried(emulator, run_tap):
     assert "no response within request_timeout" in run.stderr
 
 
-def test_an_export_whose_end_time_stops_moving_fails_instead_of_looping(emulator, run_tap):
-    emulator.configure(stuck_end_time=True)
+def test_a_time_export_stuck_in_one_second_stops_saying_what_happened_and_what_to_do(
+    emulator, run_tap
+):
+    # Zendesk capping its same-second expansion (API-NOTES §4.4 rule 4), and 8 organizations
+    # changed in one second: more than a page of 5 (the dataset may have such seconds anyway).
+    emulator.configure(capped_same_second=True)
+    changed = emulator.mutate(update_organizations=8)
+    config = config_for(emulator, page_size=5)
 
-    run = run_tap(config_for(emulator, page_size=5), timeout=60)
+    run = run_tap(config, catalog=catalog_for(config, ["organizations"]), timeout=60)
 
     assert run.returncode == 1
-    assert (
-        "organizations: unexpected response from /incremental/organizations.json"
-        in (run.error_lines[-1])
+    stuck = re.search(
+        r"organizations: the export is stuck at (\S+) \(end_time (\d+)\): a full page of 5 "
+        r"held 5 items of that second and Zendesk's next page starts at that second again, so "
+        r"reading on would repeat the same page forever; raise page_size \(now 5, at most "
+        r"1000\) so one page holds that whole second, then run again from the last STATE, "
+        r"which resumes at that second$",
+        run.error_lines[-1],
     )
-    assert "stopping instead of reading the same page forever" in run.error_lines[-1]
+    assert stuck, run.error_lines
+    second = int(stuck[2])
+    assert stuck[1] == iso_timestamp(second)
+    in_that_second = [i for i, ts in emulator.dataset.truth("organizations") if ts == second]
+    assert len(in_that_second) > 5
+    assert sum("is stuck at" in line for line in run.error_lines) == 1
+    assert "Traceback" not in run.stderr
+    # The last STATE resumes at that second, and a page that holds it gets past it.
+    assert run.final_state["bookmarks"]["organizations"]["end_time"] == second
+    rerun = run_tap(
+        config_for(emulator, page_size=1000),
+        state=run.final_state,
+        catalog=catalog_for(config, ["organizations"]),
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    # Together the two runs emit every organization of that second exactly once.
+    together = run.ids("organizations") + rerun.ids("organizations")
+    assert sorted(i for i in together if i in set(in_that_second)) == sorted(in_that_second)
+    assert set(changed["update_organizations"]) <= set(together)
+
+
+def test_a_stuck_export_at_the_largest_page_says_no_setting_helps(emulator):
+    tap = TapZendesk(config=config_for(emulator), parse_env_config=False)
+
+    advice = tap.streams["organizations"].stuck_advice(StuckExport(1700000000, 1000, 1000))
+
+    assert "no setting gets past that second" in advice
+    assert "Zendesk support" in advice

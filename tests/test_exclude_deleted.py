@@ -7,6 +7,7 @@ import pytest
 
 from tap_zendesk.tap import TapZendesk
 from tests.conftest import catalog_for, config_for
+from tests.emulator.exports import encode_cursor
 
 STREAMS = ("tickets", "users", "organizations", "ticket_metric_events")
 
@@ -64,3 +65,42 @@ def test_zendesk_is_asked_to_leave_deleted_tickets_out(emulator):
     assert tap.streams["tickets"].new_paginator(None).params()["exclude_deleted"] == "true"
     # Other exports have no such parameter: the tap drops their deleted rows itself.
     assert "exclude_deleted" not in tap.streams["users"].new_paginator(None).params()
+
+
+@pytest.mark.parametrize("exclude", [False, True])
+def test_side_loaded_deleted_users_and_organizations_follow_exclude_deleted(
+    make_emulator, run_tap, exclude
+):
+    emulator = make_emulator(organizations=150)
+    now = emulator.dataset.now()
+    # Users' and organizations' own exports start after their last record, so every record
+    # of theirs in this run arrived side-loaded with the tickets.
+    state = {
+        "bookmarks": {
+            "users": {"cursor": encode_cursor(now, 1 << 62)},
+            "organizations": {"end_time": now - 120, "boundary_ids": []},
+        }
+    }
+    config = config_for(
+        emulator, exclude_deleted=exclude, ticket_sideloads=["users", "organizations"]
+    )
+    run = run_tap(config, state=state, catalog=catalog_for(config, STREAMS[:3]))
+
+    assert run.returncode == 0, run.stderr
+    data = emulator.dataset
+    tickets = data.visible("tickets", exclude_deleted=exclude)
+    referenced = {
+        "users": {
+            t[key]
+            for t in tickets
+            for key in ("requester_id", "submitter_id", "assignee_id")
+            if t[key] is not None
+        },
+        "organizations": {t["organization_id"] for t in tickets if t["organization_id"]},
+    }
+    deleted = _deleted(emulator)
+    for stream in ("users", "organizations"):
+        side_loaded_deleted = referenced[stream] & deleted[stream]
+        assert side_loaded_deleted, f"no deleted {stream} is side-loaded: the test proves nothing"
+        expected = referenced[stream] - deleted[stream] if exclude else referenced[stream]
+        assert set(run.ids(stream)) == expected, stream

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tap_zendesk.errors import UnexpectedResponse
-from tap_zendesk.pagination import CursorExport, CursorPages, OffsetPages, TimeExport
+from tap_zendesk.pagination import CursorExport, CursorPages, OffsetPages, StuckExport, TimeExport
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "recorded_pages.json").read_text())
 
@@ -140,8 +140,9 @@ def test_time_export_fails_loudly_when_end_time_stops_advancing():
     paginator = _time_export()
     stuck = _time_page([(1, 100), (2, 100), (3, 100)], end_time=100)
 
-    with pytest.raises(UnexpectedResponse, match="end_time stayed at 100"):
+    with pytest.raises(StuckExport, match=r"stuck at 1970-01-01T00:01:40Z \(end_time 100\)") as exc:
         paginator.advance(stuck)
+    assert (exc.value.second, exc.value.count) == (100, 3)
 
 
 def test_time_export_without_end_of_stream_ends_on_a_short_page():

@@ -188,6 +188,20 @@ def test_a_ticket_query_returns_exactly_the_matching_tickets(emulator, run_tap):
     assert "/api/v2/search.json" not in emulator.stats["requests_by_path"]
 
 
+def test_the_search_export_reads_100_results_a_page_as_zendesk_advises(make_emulator, run_tap):
+    emulator = make_emulator(tickets=250, users=5, organizations=3)
+    # page_size is 1000 by default: the search export still asks for 100.
+    run = _sync(
+        run_tap, emulator, ["search_all"], search_queries=[{"name": "all", "query": "type:ticket"}]
+    )
+
+    assert run.returncode == 0, run.stderr
+    expected = _tickets(emulator, lambda t: t["status"] != "deleted")
+    assert len(expected) > 200
+    assert sorted(run.ids("search_all")) == sorted(expected)
+    assert emulator.stats["requests_by_path"][EXPORT] == -(-len(expected) // 100)
+
+
 def test_premade_queries_are_the_open_and_the_closed_tickets(emulator, run_tap):
     streams = ["search_open_tickets", "search_closed_tickets"]
     run = _sync(run_tap, emulator, streams, premade_queries=OPEN_AND_CLOSED)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from tap_zendesk.client import IncrementalExportStream
-from tap_zendesk.pagination import Record, TimeExport
+import typing as t
+
+from tap_zendesk.client import IncrementalExportStream, iso_timestamp
+from tap_zendesk.pagination import Record, StuckExport, TimeExport, TimeThenCursorExport
+
+# The metric events export also pages by cursor, at most 100 a page: "If the results are not
+# paginated, events will be returned as a time-based incremental export"
+# (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/, OAS
+# ListTicketMetricEvents; API-NOTES §5.4).
+METRIC_EVENTS_CURSOR_PAGE_SIZE = 100
 
 
 class TicketEventsExport(IncrementalExportStream):
@@ -32,6 +40,38 @@ class TicketMetricEventsStream(IncrementalExportStream):
     records_key = "ticket_metric_events"
     replication_key = "time"
     export_style = TimeExport
+
+    def time_export(
+        self,
+        state: dict[str, t.Any],
+        *,
+        start_time: int,
+        seen_at_start: t.Iterable[t.Any],
+        extra_params: dict[str, t.Any],
+    ) -> TimeExport:
+        """Time-based paging that reads a crowded second by cursor instead of stopping."""
+        paging = state.get("paging") if state.get("end_time") is not None else None
+        return TimeThenCursorExport(
+            self.records_key,
+            start_time=start_time,
+            page_size=self.settings.page_size,
+            timestamp_of=self.record_timestamp,
+            seen_at_start=seen_at_start,
+            extra_params=extra_params,
+            cursor_page_size=METRIC_EVENTS_CURSOR_PAGE_SIZE,
+            paging="cursor" if paging == "cursor" else "time",
+            on_fallback=self._fell_back,
+        )
+
+    def _fell_back(self, stuck: StuckExport) -> None:
+        self.logger.warning(
+            "%s: %d events share %s, more than a page holds: reading that second by cursor "
+            "(%d a page), then time-based again",
+            self.name,
+            stuck.count,
+            iso_timestamp(stuck.second),
+            METRIC_EVENTS_CURSOR_PAGE_SIZE,
+        )
 
     def is_deleted(self, record: Record) -> bool:
         """Metric events Zendesk withdrew (e.g. a breach that did not happen) say `deleted`."""

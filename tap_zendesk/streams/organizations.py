@@ -15,6 +15,7 @@ class OrganizationsStream(TypedCustomFields, IncrementalExportStream):
     replication_key = "updated_at"
     export_style = TimeExport
     custom_field_source = ORGANIZATION_FIELDS
+    core = True
 
     def is_deleted(self, record: Record) -> bool:
         """A deleted organization has a `deleted_at`."""

@@ -30,6 +30,7 @@ class TicketsStream(TypedCustomFields, SideloadingTicketExport):
     replication_key = "generated_timestamp"
     excludes_deleted_server_side = True
     custom_field_source = TICKET_FIELDS
+    core = True
 
     def is_deleted(self, record: Record) -> bool:
         """A deleted ticket stays in the export with status "deleted"."""

@@ -14,6 +14,7 @@ class UsersStream(TypedCustomFields, IncrementalExportStream):
     records_key = "users"
     replication_key = "updated_at"
     custom_field_source = USER_FIELDS
+    core = True
 
     def is_deleted(self, record: Record) -> bool:
         """Zendesk marks a deleted user inactive (`active: false`)."""

@@ -36,7 +36,7 @@ import gc
 import html
 import json
 import random
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from itertools import accumulate, pairwise
@@ -630,13 +630,37 @@ class Activity:
         return list(self._by_ticket[ticket_id])
 
     def select(
-        self, kind: str, start_time: int, per_page: int, cutoff: int, stuck: bool
+        self,
+        kind: str,
+        start_time: int,
+        per_page: int,
+        cutoff: int,
+        stuck: bool,
+        capped: bool = False,
     ) -> TimePage[Any]:
         """A time-based export page: of audits, or of metric event positions."""
         if kind == TICKET_EVENTS:
-            return select_time_page(self._audits, _ts_of, start_time, per_page, cutoff, stuck)
+            return select_time_page(
+                self._audits, _ts_of, start_time, per_page, cutoff, stuck, capped
+            )
         positions = range(self._metric_ends[-1] if self._metric_ends else 0)
-        return select_time_page(positions, self._metric_ts, start_time, per_page, cutoff, stuck)
+        return select_time_page(
+            positions, self._metric_ts, start_time, per_page, cutoff, stuck, capped
+        )
+
+    def metric_positions(
+        self, start_time: int, after: int | None, size: int, cutoff: int
+    ) -> tuple[list[int], bool]:
+        """A cursor page of metric event positions: from ``start_time``, or after position
+        ``after``; and whether more are visible."""
+        visible = self.visible(METRIC_EVENTS, cutoff)
+        start = (
+            after + 1
+            if after is not None
+            else bisect_left(visible, start_time, key=self._metric_ts)
+        )
+        stop = min(max(start, 0) + size, len(visible))
+        return list(visible[start:stop]), stop < len(visible)
 
     def visible(self, kind: str, cutoff: int) -> Sequence[Any]:
         """What an export from ``start_time=0`` returns: audits, or metric event positions."""

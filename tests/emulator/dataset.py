@@ -372,6 +372,7 @@ class Dataset:
         stuck: bool = False,
         now: int | None = None,
         include_comments: bool = False,
+        capped: bool = False,
     ) -> TimePage[bytes]:
         """Time-based export page of serialised items from ``start_time``.
 
@@ -382,17 +383,29 @@ class Dataset:
         if kind in ACTIVITY_KINDS:
             with self._lock:
                 activity = self.activity()
-                selected = activity.select(kind, start_time, per_page, cutoff, stuck)
+                selected = activity.select(kind, start_time, per_page, cutoff, stuck, capped)
                 base = self.base_url
             # Stored activity never changes, so rendering needs no lock.
             raws = activity.render_export(kind, selected.items, base, include_comments)
             return TimePage(raws, selected.end_time, selected.end_of_stream)
         with self._lock:
             page = select_time_page(
-                self._by_time[_check(kind)], _ts_key, start_time, per_page, cutoff, stuck
+                self._by_time[_check(kind)], _ts_key, start_time, per_page, cutoff, stuck, capped
             )
             raws = [r.raw for r in page.items]
         return TimePage(items=raws, end_time=page.end_time, end_of_stream=page.end_of_stream)
+
+    def metric_events_cursor_page(
+        self, start_time: int, after: int | None, size: int, now: int | None = None
+    ) -> tuple[list[bytes], int | None, bool]:
+        """Ticket metric events by cursor: the served bytes, the position of the last one
+        (the next cursor), and whether more are visible."""
+        cutoff = (self.now() if now is None else now) - VISIBILITY_DELAY
+        with self._lock:
+            activity = self.activity()
+            positions, more = activity.metric_positions(start_time, after, size, cutoff)
+            raws = activity.render_export(ACTIVITY_KINDS[1], positions, self.base_url, False)
+        return raws, (positions[-1] if positions else after), more
 
     # ----------------------------------------------------------------- ticket activity
 

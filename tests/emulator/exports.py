@@ -125,6 +125,7 @@ def select_time_page(
     per_page: int,
     cutoff: int,
     stuck: bool = False,
+    capped: bool = False,
 ) -> TimePage[T]:
     """Select a time-based page from ``records`` sorted by timestamp (ties in any fixed order).
 
@@ -136,6 +137,10 @@ def select_time_page(
     - else ``end_time`` = ts of the last item, so the boundary second is only partly included
       and comes back in full on the next page (the documented boundary duplicates).
     ``stuck`` reproduces the reported failure where ``end_time`` never advances.
+    ``capped`` is the other reading of API-NOTES §4.4 rule 4 (PostHog#59215: more than a page
+    of items in one second loops forever): the same-second expansion is capped at
+    ``per_page``, so a page of one crowded second ends with ``end_time`` at that second and
+    the next request gets the same page again.
     """
     start = bisect_left(records, start_time, key=ts_of)
     stop = bisect_right(records, cutoff, key=ts_of)
@@ -146,6 +151,8 @@ def select_time_page(
     last_ts = ts_of(records[end - 1])
     if end == stop:
         end_time, at_end = last_ts, True
+    elif first_ts == last_ts and capped:
+        end_time, at_end = first_ts, False
     elif first_ts == last_ts:
         end = bisect_right(records, first_ts, lo=end, hi=stop, key=ts_of)
         end_time, at_end = first_ts + 1, end == stop

@@ -6,6 +6,8 @@ so a client that retries the same URL after a fault gets the very page it missed
 Besides errors and broken connections there are well-formed answers that are still wrong:
 ``html_200`` (a maintenance page with status 200), ``empty_200`` (200 with no body),
 ``wrong_shape`` (200 JSON without the endpoint's keys) and ``redirect`` (302 to another host).
+``503_retry_after`` is a 503 that says how long to stay away, as during maintenance; ``409``
+is Zendesk's database conflict (the server module cites both sources).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ KINDS = (
     "500",
     "502",
     "503",
+    "503_retry_after",
     "504",
+    "409",
     "drop",
     "truncate",
     "short_body",

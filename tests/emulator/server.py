@@ -87,6 +87,7 @@ CONFIG_KEYS = (
     "forbidden_paths",
     "missing_paths",
     "stuck_end_time",
+    "capped_same_second",
     "fault_rate",
     "fault_kinds",
     "fault_seed",
@@ -122,6 +123,9 @@ _RECORD_NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
 # Assumption: Zendesk's body for an undecodable incremental cursor is not recorded; this
 # mirrors the InvalidValue style the incremental endpoints use for bad start_time values.
 _BAD_CURSOR = {"error": "InvalidCursor", "description": "Invalid cursor"}
+# Cursor pages of the metric events export hold at most 100 (API-NOTES §5.4, OAS
+# ListTicketMetricEvents).
+METRIC_EVENTS_MAX_PAGE_SIZE = 100
 _GATEWAY_TITLES = {
     500: "500 Internal Server Error",
     502: "502 Bad Gateway",
@@ -129,6 +133,14 @@ _GATEWAY_TITLES = {
     504: "504 Gateway Time-out",
 }
 _MAINTENANCE = b"<html><body>Maintenance</body></html>"
+# Zendesk's status codes page: a 503 may carry Retry-After, the seconds to wait before trying
+# again (https://developer.zendesk.com/api-reference/introduction/requests/). Kept short so a
+# test that honours it stays fast, yet longer than the first backoff step (≤ 1 s) so honouring
+# it shows.
+MAINTENANCE_RETRY_AFTER = 2
+# A 409 as recorded in zendesk/zendesk_api_client_php#314 (PUT /api/v2/tickets/{id}.json):
+# a collision of concurrent writes, which the same request retried gets past.
+_DATABASE_CONFLICT = {"error": "DatabaseConflict", "description": "Database collision"}
 # Where a ``redirect`` fault points: another loopback host, so a client that follows it
 # reaches nothing (the emulator listens on one address only).
 REDIRECT_HOST = "127.0.0.2"
@@ -254,6 +266,7 @@ class Emulator:
         # Endpoints the account's plan lacks (e.g. ticket forms): 404 instead of 403.
         self.missing_paths: tuple[str, ...] = ()
         self.stuck_end_time = False
+        self.capped_same_second = False
         # Titles given to fields since the dataset was built (rename_field), by field id.
         self._field_titles: dict[int, str] = {}
         self.search = Search(self.dataset, self.limiter)
@@ -343,6 +356,7 @@ class Emulator:
             "forbidden_paths": list(self.forbidden_paths),
             "missing_paths": list(self.missing_paths),
             "stuck_end_time": self.stuck_end_time,
+            "capped_same_second": self.capped_same_second,
             "metric_sets_style": self.metric_sets_style,
             "fault_rate": self.faults.fault_rate,
             "fault_kinds": list(self.faults.fault_kinds),
@@ -367,7 +381,7 @@ class Emulator:
         for name in ("account_limit", "export_limit"):
             if name in limits:
                 check_limit(limits[name], name)
-        for flag in ("password_enabled", "stuck_end_time"):
+        for flag in ("password_enabled", "stuck_end_time", "capped_same_second"):
             if flag in changes and not isinstance(changes[flag], bool):
                 raise ValueError(f"{flag} must be true or false, got {changes[flag]!r}")
         forbidden = _prefixes(changes, "forbidden_paths", self.forbidden_paths)
@@ -391,6 +405,8 @@ class Emulator:
             self.password_enabled = bool(changes["password_enabled"])
         if "stuck_end_time" in changes:
             self.stuck_end_time = bool(changes["stuck_end_time"])
+        if "capped_same_second" in changes:
+            self.capped_same_second = bool(changes["capped_same_second"])
         if "metric_sets_style" in changes:
             self.metric_sets_style = changes["metric_sets_style"]
         self.forbidden_paths = forbidden
@@ -585,6 +601,8 @@ class Emulator:
         start_time = self._start_time(query, now, headers)
         if isinstance(start_time, Response):
             return start_time
+        if kind == "ticket_metric_events" and "page[size]" in query:
+            return self._metric_events_cursor(canonical, query, start_time, now, headers)
         sideloads = query.get("include", "").split(",")
         page = self.dataset.time_page(
             kind,
@@ -593,6 +611,7 @@ class Emulator:
             stuck=self.stuck_end_time,
             now=now,
             include_comments=kind == "ticket_events" and "comment_events" in sideloads,
+            capped=self.capped_same_second,
         )
         items, sideloads = self._with_sideloads(kind, query, page.items)
         params = {"start_time": str(page.end_time)}
@@ -619,6 +638,52 @@ class Emulator:
                 "end_time": end_time,
             }
         return self._page_response(kind, items, meta, headers, sideloads)
+
+    def _metric_events_cursor(
+        self,
+        canonical: str,
+        query: Mapping[str, str],
+        start_time: int,
+        now: int,
+        headers: list[tuple[str, str]],
+    ) -> Response:
+        """Ticket metric events with cursor pagination: ``page[size]`` (at most 100) from
+        ``start_time``, then ``page[after]``, in the ``meta``/``links`` envelope of cursor
+        pages. Zendesk documents both ways for this export: "If the results are not paginated,
+        events will be returned as a time-based incremental export"
+        (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/,
+        API-NOTES §5.4). The cursor itself is not recorded: here it is an opaque position."""
+        try:
+            size = int(query["page[size]"])
+        except ValueError:
+            return _invalid("page[size] must be an integer", headers=headers)
+        if not 1 <= size <= METRIC_EVENTS_MAX_PAGE_SIZE:
+            return _invalid(
+                f"page[size] must be between 1 and {METRIC_EVENTS_MAX_PAGE_SIZE}", headers=headers
+            )
+        after = None
+        if query.get("page[after]"):
+            try:
+                after = _decode_position(query["page[after]"])
+            except ValueError:
+                return json_response(400, _BAD_CURSOR, headers)
+        items, last, has_more = self.dataset.metric_events_cursor_page(
+            start_time, after, size, now=now
+        )
+        cursor = _encode_position(last) if last is not None else None
+        url = f"{self.url}{canonical}.json"
+        params = {"start_time": str(start_time), "page[size]": str(size)}
+
+        def link(cursor: str | None) -> str | None:
+            if cursor is None:
+                return None
+            return f"{url}?{urlencode(sorted({**params, 'page[after]': cursor}.items()))}"
+
+        tail = {
+            "meta": {"has_more": has_more, "after_cursor": cursor, "before_cursor": None},
+            "links": {"prev": None, "next": link(cursor)},
+        }
+        return self._page_response("ticket_metric_events", items, tail, headers)
 
     def _catalog(
         self, kind: str, canonical: str, query: Mapping[str, str], headers: list[tuple[str, str]]
@@ -720,7 +785,11 @@ class Emulator:
             return Response(
                 302, [("Content-Type", HTML_TYPE), *headers, ("Location", location)], body.encode()
             )
-        status = int(fault.kind)
+        if fault.kind == "409":
+            return json_response(409, _DATABASE_CONFLICT, headers)
+        if fault.kind == "503_retry_after":
+            headers = [*headers, ("Retry-After", str(MAINTENANCE_RETRY_AFTER))]
+        status = int(fault.kind.split("_", 1)[0])
         title = _GATEWAY_TITLES[status].encode()
         body = b"<html><body><h1>" + title + b"</h1></body></html>"
         return Response(status, [("Content-Type", HTML_TYPE), *headers], body)
@@ -787,6 +856,22 @@ def _route(canonical: str) -> tuple[tuple[str, str] | None, int | None]:
     if match is None:
         return None, None
     return (match[2], "ticket"), int(match[1])
+
+
+def _encode_position(position: int) -> str:
+    return base64.urlsafe_b64encode(f"metric_event:{position}".encode()).decode()
+
+
+def _decode_position(cursor: str) -> int:
+    """The position a metric events cursor points at; ValueError if it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+    except (binascii.Error, UnicodeError) as exc:
+        raise ValueError(cursor) from exc
+    prefix, _, number = text.partition(":")
+    if prefix != "metric_event" or not number.isdigit():
+        raise ValueError(cursor)
+    return int(number)
 
 
 def _prefixes(changes: Mapping[str, Any], name: str, current: tuple[str, ...]) -> tuple[str, ...]:
