@@ -53,7 +53,6 @@ from tap_zendesk.ratelimit import (
     ACCOUNT,
     EXPORT,
     SEARCH,
-    SEARCH_EXPORT_PER_MINUTE,
     RateGovernor,
     endpoint_limits,
     governor_for,
@@ -146,8 +145,9 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             {
                 ACCOUNT: self.settings.rate_limit_per_minute,
                 EXPORT: self.settings.export_rate_limit_per_minute,
-                SEARCH: SEARCH_EXPORT_PER_MINUTE,
+                SEARCH: None,
             },
+            self.settings.rate_limit_window_seconds,
         )
         self.report.governor = governor
         return governor
@@ -556,7 +556,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 renewed = True
                 prepared = prepare()
             except RateLimited as exc:
-                self.governor.rate_limited(url_path, exc.wait)
+                self.governor.rate_limited(url_path, exc.wait, exc.headers)
                 with self._count_lock:
                     self.tally.throttled += 1
                     self.tally.waited += exc.wait
@@ -617,7 +617,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             return
         where = f"{self.settings.base_url}{urlsplit(response.url).path}"
         if status == 429:
-            raise RateLimited(retry_after(response), self.path)
+            raise RateLimited(retry_after(response), self.path, response.headers)
         # 409 is Zendesk's database conflict ("DatabaseConflict"): a collision with a
         # concurrent write that a later identical request gets past, so it is retried like a
         # 5xx (https://developer.zendesk.com/api-reference/introduction/requests/).
@@ -784,7 +784,7 @@ def retry_after(response: requests.Response) -> float:
         reset = headers.get(name, "").strip()
         if reset.isdigit():
             return float(reset)
-    for _, left, resets in endpoint_limits(headers):
+    for _, _, left, resets in endpoint_limits(headers):
         if left == 0:
             return resets
     return FALLBACK_RETRY_AFTER_SECONDS

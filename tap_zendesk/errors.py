@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing as t
 
 import requests
 
@@ -40,10 +41,12 @@ class ClientError(ZendeskError):
 class RateLimited(Exception):
     """A 429: wait ``wait`` seconds and ask again. Never shown to users as a failure."""
 
-    def __init__(self, wait: float, path: str) -> None:
+    def __init__(self, wait: float, path: str, headers: t.Mapping[str, str] | None = None) -> None:
         super().__init__(f"rate limited on {path}; retry in {wait:g}s")
         self.wait = wait
         self.path = path
+        # Which bucket ran out is in the response's rate-limit headers.
+        self.headers = dict(headers or {})
 
 
 class TransientError(Exception):

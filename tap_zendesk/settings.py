@@ -22,8 +22,7 @@ CREDENTIAL_FIELD = {"api_token": "api_token", "password": "password", "oauth": "
 MAX_PAGE_SIZE = 1000
 DEFAULT_REQUEST_TIMEOUT = 300.0
 DEFAULT_MAX_RETRIES = 8
-DEFAULT_RATE_LIMIT_PER_MINUTE = 400
-DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE = 10
+DEFAULT_RATE_LIMIT_WINDOW_SECONDS = 60.0
 COMMENTS_SOURCES = ("ticket_events", "per_ticket")
 DEFAULT_PROGRESS_INTERVAL = 30.0
 DEFAULT_PARALLEL_REQUESTS = 8
@@ -89,8 +88,10 @@ class Settings:
     user_agent: str | None
     comments_source: str = COMMENTS_SOURCES[0]
     parallel_requests: int = DEFAULT_PARALLEL_REQUESTS
-    rate_limit_per_minute: float = DEFAULT_RATE_LIMIT_PER_MINUTE
-    export_rate_limit_per_minute: float = DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE
+    # Ceilings on the budgets Zendesk states (None: Zendesk's own figures).
+    rate_limit_per_minute: float | None = None
+    export_rate_limit_per_minute: float | None = None
+    rate_limit_window_seconds: float = DEFAULT_RATE_LIMIT_WINDOW_SECONDS
     # How the start was configured ("start_date=<iso>" or "days_back=<n>"): a change of it,
     # not the daily move of a days_back date, restarts incremental streams from the new start.
     start_setting: str = ""
@@ -141,13 +142,10 @@ class Settings:
                 config, "parallel_requests", DEFAULT_PARALLEL_REQUESTS, 1, MAX_PARALLEL_REQUESTS
             )
         )
-        rate = attempt(
-            lambda: _rate(config, "rate_limit_per_minute", DEFAULT_RATE_LIMIT_PER_MINUTE)
-        )
-        export_rate = attempt(
-            lambda: _rate(
-                config, "export_rate_limit_per_minute", DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE
-            )
+        rate = attempt(lambda: _rate(config, "rate_limit_per_minute"))
+        export_rate = attempt(lambda: _rate(config, "export_rate_limit_per_minute"))
+        window = attempt(
+            lambda: _seconds(config, "rate_limit_window_seconds", DEFAULT_RATE_LIMIT_WINDOW_SECONDS)
         )
         attempt(lambda: _no_batch(config))
         oauth_refresh = attempt(lambda: _oauth_refresh(config))
@@ -180,6 +178,7 @@ class Settings:
             parallel_requests=parallel,
             rate_limit_per_minute=rate,
             export_rate_limit_per_minute=export_rate,
+            rate_limit_window_seconds=window,
             start_setting=_start_setting(config, start),
             searches=searches,
             ticket_sideloads=sideloads,
@@ -348,10 +347,10 @@ def _positive_number(value: object) -> bool:
     )
 
 
-def _rate(config: t.Mapping[str, t.Any], field: str, default: float) -> float:
+def _rate(config: t.Mapping[str, t.Any], field: str) -> float | None:
     value = config.get(field)
     if value is None:
-        return float(default)
+        return None
     if not _positive_number(value):
         msg = f"{field} must be a number of requests per minute > 0, not {value!r}"
         raise ValueError(msg)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tap_zendesk.ratelimit import ACCOUNT, EXPORT, SPACING_MARGIN, RateGovernor, buckets_of
@@ -21,9 +23,9 @@ class FakeClock:
         self.now += seconds
 
 
-def governor(**per_minute: float) -> tuple[RateGovernor, FakeClock]:
+def governor(**ceilings: float | None) -> tuple[RateGovernor, FakeClock]:
     clock = FakeClock()
-    return RateGovernor(per_minute, clock=clock, sleep=clock.sleep), clock
+    return RateGovernor(ceilings, clock=clock, sleep=clock.sleep), clock
 
 
 def test_every_request_counts_for_the_account_and_exports_for_their_own_bucket():
@@ -32,22 +34,63 @@ def test_every_request_counts_for_the_account_and_exports_for_their_own_bucket()
     assert buckets_of("/api/v2/search/export.json") == (ACCOUNT, "search")
 
 
-def test_requests_are_spaced_evenly_at_the_bucket_rate():
+def test_a_budget_goes_out_at_once_and_the_next_request_waits_for_the_window():
     gov, clock = governor(account=600, export=10)
     start = clock.now
-    for _ in range(11):
-        gov.acquire(TICKETS_EXPORT)
-    # 10 a minute: the 11th export request goes out one minute (and a hair) after the first.
-    assert clock.now - start == pytest.approx(10 * 6.0 * SPACING_MARGIN)
+    waits = [gov.acquire(TICKETS_EXPORT) for _ in range(10)]
+    assert waits == [0.0] * 10
+    # The 11th export request fits only when the first leaves the minute (and a hair).
+    assert gov.acquire(TICKETS_EXPORT) == pytest.approx(60 * SPACING_MARGIN)
+    assert clock.now - start == pytest.approx(60 * SPACING_MARGIN)
 
 
-def test_no_window_of_a_minute_holds_more_than_the_budget():
-    gov, clock = governor(account=120, export=30)
-    sent = []
-    for _ in range(200):
-        gov.acquire("/api/v2/tickets/1/comments.json")
-        sent.append(clock.now)
-    assert max(sum(1 for s in sent if t <= s < t + 60) for t in sent) <= 120
+def test_a_request_waiting_for_the_export_budget_does_not_hold_back_other_requests():
+    gov, _ = governor(account=600, export=1)
+    gov.acquire(TICKETS_EXPORT)
+    assert gov.acquire("/api/v2/ticket_fields.json") == 0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_no_window_ever_holds_more_than_a_budget_whatever_the_request_times(seed):
+    """Property: requests asked for at random moments, on random endpoints, by several
+    callers; in every window of a minute each bucket holds at most its budget."""
+    rnd = random.Random(seed)
+    budgets = {"account": rnd.randint(3, 40), "export": rnd.randint(1, 10)}
+    gov, clock = governor(**budgets)
+    sent: dict[str, list[float]] = {"account": [], "export": []}
+    for _ in range(300):
+        clock.now += rnd.expovariate(1 / rnd.choice((0.05, 1.0, 10.0)))
+        path = rnd.choice((TICKETS_EXPORT, "/api/v2/groups.json", "/api/v2/tickets/7.json"))
+        gov.acquire(path)
+        for bucket in buckets_of(path):
+            sent[bucket].append(clock.now)
+    for bucket, times in sent.items():
+        worst = max(sum(1 for s in times if t <= s < t + 60) for t in times)
+        assert worst <= budgets[bucket]
+
+
+def test_the_limit_zendesk_states_is_the_budget_under_the_configured_ceiling():
+    gov, _ = governor(account=None, export=None)
+    assert gov.budget(ACCOUNT) == 200  # the lowest plan, until Zendesk says otherwise
+    gov.observe("/api/v2/users.json", {"x-rate-limit": "700", "x-rate-limit-remaining": "699"})
+    assert gov.budget(ACCOUNT) == 700
+    headers = {"zendesk-ratelimit-incremental-exports": "total=30; remaining=29; resets=59"}
+    gov.observe(TICKETS_EXPORT, headers)
+    assert gov.budget(EXPORT) == 30
+
+    lowered, _ = governor(account=300, export=None)
+    lowered.observe("/api/v2/users.json", {"ratelimit-limit": "700"})
+    assert lowered.budget(ACCOUNT) == 300
+
+
+def test_an_endpoint_limit_zendesk_announces_paces_only_that_endpoint():
+    gov, _ = governor(account=None, export=None)
+    deleted = "/api/v2/deleted_tickets.json"
+    gov.observe(deleted, {"zendesk-ratelimit-deleted-tickets": "total=10; remaining=9; resets=50"})
+    waits = [gov.acquire(deleted) for _ in range(10)]
+    assert waits == [0.0] * 10
+    assert gov.acquire("/api/v2/groups.json") == 0
+    assert gov.acquire(deleted) > 0
 
 
 def test_an_exhausted_bucket_waits_for_the_reset_zendesk_announces():
@@ -64,21 +107,35 @@ def test_an_export_bucket_header_holds_only_export_requests():
     assert gov.acquire(TICKETS_EXPORT) == 9
 
 
-def test_a_429_holds_the_buckets_for_retry_after_and_is_counted():
+def test_a_429_holds_only_the_bucket_it_came_from_for_retry_after_and_is_counted():
     gov, _ = governor(account=10_000, export=10_000)
     gov.rate_limited(TICKETS_EXPORT, 5)
     assert gov.throttled == 1
+    assert gov.acquire("/api/v2/groups.json") == 0
     assert gov.acquire(TICKETS_EXPORT) == 5
+
+    gov, _ = governor(account=10_000, export=10_000)
+    gov.rate_limited("/api/v2/groups.json", 7, {"ratelimit-remaining": "0"})
+    assert gov.acquire(TICKETS_EXPORT) == 7  # the account's bucket is every request's
+
+    gov, _ = governor(account=10_000, export=10_000)
+    deleted = "/api/v2/deleted_tickets.json"
+    limit = {"zendesk-ratelimit-deleted-tickets": "total=10; remaining=0; resets=30"}
+    gov.rate_limited(deleted, 30, {**limit, "ratelimit-remaining": "650"})
+    assert gov.acquire("/api/v2/groups.json") == 0
+    assert gov.acquire(deleted) == 30
 
 
 def test_the_paced_tap_never_exceeds_the_emulators_budgets(make_emulator, run_tap):
     """Emulated minute = 2 s, 6 export and 30 account requests per minute: zero 429s."""
     emulator = make_emulator(time_scale=2.0, export_limit=6, account_limit=30)
+    # The budgets come from the emulator's headers, as they would from Zendesk's.
     config = config_for(
         emulator,
         page_size=20,
-        export_rate_limit_per_minute=6 * 30,
-        rate_limit_per_minute=30 * 30,
+        export_rate_limit_per_minute=None,
+        rate_limit_per_minute=None,
+        rate_limit_window_seconds=2.0,
     )
     streams = ["tickets", "users", "organizations"]
 
