@@ -4,7 +4,8 @@ While streams run, a line per running stream at least every `progress_interval` 
 records, pages, requests, time waited for rate limits and, for exports, how far the export
 has come from the start date towards now, with an estimate of the time left. At exit, a
 table per stream (records, requests, 429s, skips, duration) and the skips repeated, so a long
-log still ends with everything a user has to look at.
+log still ends with everything a user has to look at (a stream's notes, such as why it is
+empty, too).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class StreamTally:
     waited: float = 0.0
     skipped_reads: int = 0
     skipped: str | None = None
+    # Things about the stream's data the user should act on, repeated in the summary.
+    notes: list[str] = dataclasses.field(default_factory=list)
     # Exports: the Unix second they started from and the one the last page reached.
     span_start: int | None = None
     position: int | None = None
@@ -102,6 +105,12 @@ class RunReport:
     def stream_skipped(self, stream: str, reason: str) -> None:
         self.tally(stream).skipped = reason
 
+    def stream_note(self, stream: str, note: str) -> None:
+        """A line for the summary about what the stream found, e.g. why it is empty."""
+        tally = self.tally(stream)
+        with self._lock:
+            tally.notes.append(note)
+
     def read_skipped(self, stream: str) -> None:
         tally = self.tally(stream)
         with self._lock:
@@ -144,6 +153,7 @@ class RunReport:
             for s in tallies
             if s.skipped_reads
         ]
+        lines += [f"Run summary: {s.name}: {note}" for s in tallies for note in s.notes]
         return lines
 
 

@@ -4,7 +4,9 @@ and page the way Zendesk documents: the tap tests can trust them as ground truth
 
 from __future__ import annotations
 
-from tests.emulator.admin import ROUTES, UNPAGED
+import pytest
+
+from tests.emulator.admin import RATING_FILTER_FIELDS, ROUTES, UNPAGED
 from tests.emulator.dataset import parse_iso
 
 PATHS = {kind: f"{path}.json" for path, kind in ROUTES.items()}
@@ -76,14 +78,16 @@ def test_cursor_lists_page_by_page_and_unpaged_lists_come_whole(emu, http) -> No
         assert "meta" not in body
 
 
-def test_satisfaction_ratings_filter_on_start_time_inclusively(emu, http) -> None:
+@pytest.mark.parametrize("field", RATING_FILTER_FIELDS)
+def test_satisfaction_ratings_filter_on_start_time_inclusively(emu, http, field) -> None:
+    emu.account_lists.ratings_filter_on = field
     ratings = sorted(emu.account_lists.objects("satisfaction_ratings"), key=lambda r: r["id"])
-    start = parse_iso(ratings[len(ratings) // 2]["created_at"])
+    start = parse_iso(ratings[len(ratings) // 2][field])
 
     body = _get(emu, http, "satisfaction_ratings", start_time=start, **{"page[size]": 100})
 
     assert {r["id"] for r in body["satisfaction_ratings"]} == {
-        r["id"] for r in ratings if parse_iso(r["created_at"]) >= start
+        r["id"] for r in ratings if parse_iso(r[field]) >= start
     }
     assert f"start_time={start}" in body["links"]["next"]
     bad = http.get(emu.url + PATHS["satisfaction_ratings"], params={"start_time": "yesterday"})
@@ -91,9 +95,25 @@ def test_satisfaction_ratings_filter_on_start_time_inclusively(emu, http) -> Non
     assert bad.json()["error"] == "InvalidValue"
 
 
-def test_a_changed_rating_is_a_new_record_after_every_other(emu) -> None:
+def test_the_filter_field_decides_whether_an_older_rating_changed_since_is_listed(
+    emu, http
+) -> None:
+    changed = emu.account_lists.rescore(1)[0]
+    rating = {r["id"]: r for r in emu.account_lists.objects("satisfaction_ratings")}[changed]
+    since = parse_iso(rating["created_at"]) + 1
+
+    listed = {}
+    for field in RATING_FILTER_FIELDS:
+        emu.account_lists.ratings_filter_on = field
+        body = _get(emu, http, "satisfaction_ratings", start_time=since, **{"page[size]": 100})
+        listed[field] = changed in {r["id"] for r in body["satisfaction_ratings"]}
+
+    assert listed == {"created_at": False, "updated_at": True}
+
+
+def test_a_new_rating_is_created_and_scored_after_every_other(emu) -> None:
     before = emu.account_lists.objects("satisfaction_ratings")
-    latest = max(parse_iso(r["created_at"]) for r in before)
+    latest = max(parse_iso(r["updated_at"]) for r in before)
 
     added = emu.account_lists.rate(2)
 
@@ -102,3 +122,29 @@ def test_a_changed_rating_is_a_new_record_after_every_other(emu) -> None:
     for rid in added:
         assert after[rid]["created_at"] == after[rid]["updated_at"]
         assert parse_iso(after[rid]["created_at"]) > latest
+
+
+def test_a_rescored_rating_keeps_its_id_and_creation_and_moves_its_update(emu) -> None:
+    before = {r["id"]: r for r in emu.account_lists.objects("satisfaction_ratings")}
+    latest = max(parse_iso(r["updated_at"]) for r in before.values())
+
+    changed = emu.account_lists.rescore(3)
+
+    after = {r["id"]: r for r in emu.account_lists.objects("satisfaction_ratings")}
+    assert after.keys() == before.keys()
+    for rid in changed:
+        old, new = before[rid], after[rid]
+        assert new["created_at"] == old["created_at"]
+        assert parse_iso(new["updated_at"]) > latest
+        assert new["score"] != old["score"]
+        assert ("reason" in new) == (new["score"] == "bad")
+    assert all(after[i] == before[i] for i in before.keys() - set(changed))
+
+
+def test_an_account_on_the_new_csat_lists_no_ratings(emu, http) -> None:
+    emu.account_lists.csat = "new"
+
+    body = _get(emu, http, "satisfaction_ratings", **{"page[size]": 100})
+
+    assert body["satisfaction_ratings"] == []
+    assert body["meta"]["has_more"] is False

@@ -12,13 +12,25 @@ starting the emulator costs nothing.
 
 Paging is Zendesk's per endpoint: cursor pagination with ``page[size]``, else offset pages,
 for every list except SLA policies (one offset-style page), schedules and custom statuses
-(everything at once, no paging keys). Satisfaction ratings filter on ``start_time`` and
-``end_time`` (Unix seconds, compared with ``created_at`` inclusively); a rating that changes is
-a new record, so ``created_at`` always equals ``updated_at`` (singer-io/tap-zendesk#37).
+(everything at once, no paging keys).
+
+Satisfaction ratings (https://developer.zendesk.com/api-reference/ticketing/ticket-management/
+satisfaction_ratings/, "List Satisfaction Ratings") are changed in place: a rating is offered,
+then scored, commented or re-scored later under the same id, so ``updated_at`` moves and
+``created_at`` stays; the reference's list example has rating 120447 created
+2012-02-01T04:31:29Z and updated 2012-02-02T10:32:59Z. The list takes ``start_time`` and
+``end_time`` ("Time of the oldest/most recent satisfaction rating", Unix seconds) and a
+``score`` filter, and pages by cursor or offset. Which timestamp the time filters compare is
+not documented, so ``ratings_filter_on`` chooses: ``created_at`` (the default) or
+``updated_at``, both inclusive. The reference also says its endpoints are for the *legacy*
+CSAT and that an account runs only one CSAT at a time; it does not say how the endpoint
+answers an account on the new CSAT (survey responses). ``csat = "new"`` serves our reading
+of "gets nothing from it": 200 with an empty list.
 
 Test hooks: ``page_limit`` lowers the page size the cursor lists honour, so a short list spans
 several pages (Zendesk may return fewer items than asked; clients follow ``has_more``);
-``requests`` keeps every query, to check what a client asked for; ``rate`` adds ratings.
+``requests`` keeps every query, to check what a client asked for; ``rate`` adds ratings and
+``rescore`` changes existing ones; ``ratings_filter_on`` and ``csat`` as above.
 """
 
 from __future__ import annotations
@@ -69,6 +81,10 @@ UNPAGED = ("sla_policies", "schedules", "custom_statuses")
 _GROUP_MEMBERSHIP_BASE = 42_000_000_000_000
 _ORG_MEMBERSHIP_BASE = 43_000_000_000_000
 _RATING_BASE = 44_000_000_000_000
+# What the ratings' start_time/end_time may compare, the emulator's default first.
+RATING_FILTER_FIELDS = ("created_at", "updated_at")
+# Which CSAT the account runs: the legacy one this endpoint serves, or the new survey responses.
+CSAT_MODES = ("legacy", "new")
 _REASON_BASE = 32_000_000_014_001
 _PREVIOUS_STATES = ("new", "open", "open", "pending", "hold", "solved")
 _GOOD = ("Great support!", "Quick and friendly.", "", "Solved my problem, thanks.")
@@ -92,6 +108,10 @@ class AccountLists:
         self._lock = threading.Lock()
         self._ratings: list[Json] | None = None
         self._rng = random.Random(f"ratings:{dataset.seed}")
+        # The field start_time/end_time compare (see the module docstring): undocumented.
+        self.ratings_filter_on: str = RATING_FILTER_FIELDS[0]
+        # "legacy": ratings are served; "new": the account runs the new CSAT (survey responses).
+        self.csat: str = CSAT_MODES[0]
 
     # ----------------------------------------------------------------- serving
 
@@ -108,8 +128,12 @@ class AccountLists:
             return 200, b'{"' + kind.encode() + b'":[' + b",".join(items) + b"]" + tail
         objects = self.objects(kind)
         if kind == "satisfaction_ratings":
+            if self.ratings_filter_on not in RATING_FILTER_FIELDS or self.csat not in CSAT_MODES:
+                raise ValueError(f"bad ratings switch: {self.ratings_filter_on!r}, {self.csat!r}")
+            if self.csat == "new":
+                objects = []
             try:
-                objects = _created_between(objects, query)
+                objects = _between(objects, query, self.ratings_filter_on)
             except ValueError as exc:
                 return 400, encode({"error": "InvalidValue", "description": str(exc)})
         order, key = _ORDERS[kind]
@@ -140,10 +164,11 @@ class AccountLists:
         return objects
 
     def rate(self, count: int, at: int | None = None) -> list[int]:
-        """Add ``count`` ratings of solved tickets at second ``at`` (by default a fresh second
-        after every rating); returns their ids.
+        """Add ``count`` new ratings of solved tickets, created and scored at second ``at`` (by
+        default a fresh second after every rating); returns their ids.
 
-        A ticket rated before gets a new rating record, as Zendesk does when a rating changes.
+        Both timestamps are ``at``, as in the reference's first list example (rating 35436),
+        a rating given in one step.
         """
         dataset = self.dataset
         solved = [
@@ -153,8 +178,7 @@ class AccountLists:
         ]
         with self._lock:
             ratings = self._all_ratings()
-            latest = max((parse_iso(r["created_at"]) for r in ratings), default=0)
-            ts = max(dataset.now() - MUTATION_LAG, latest + 1) if at is None else at
+            ts = self._fresh_second(ratings) if at is None else at
             added = []
             for ticket in self._rng.sample(solved, min(count, len(solved))):
                 rid = _RATING_BASE + len(ratings)
@@ -162,6 +186,32 @@ class AccountLists:
                 ratings.append(_rating(dataset.base_url, rid, ticket, score, self._rng, ts))
                 added.append(rid)
         return added
+
+    def rescore(self, count: int, at: int | None = None) -> list[int]:
+        """Change ``count`` existing ratings in place at second ``at`` (by default a fresh
+        second after every rating): the score flips, the comment (and for a bad score the
+        reason) is new, ``updated_at`` becomes ``at`` and ``created_at`` stays; returns their
+        ids, oldest created first.
+
+        The oldest ratings are the ones chosen, so a client filtering on ``created_at`` from
+        a later bookmark cannot find them. The tickets keep their ``satisfaction_rating``: the
+        emulator does not record the change as a ticket update.
+        """
+        with self._lock:
+            ratings = self._all_ratings()
+            ts = self._fresh_second(ratings) if at is None else at
+            oldest = sorted(ratings, key=_by_created)[:count]
+            for rating in oldest:
+                score = "bad" if rating["score"] == "good" else "good"
+                rating.pop("reason", None)
+                rating.pop("reason_id", None)
+                rating.update(_scored(score, self._rng), updated_at=iso(ts))
+        return [r["id"] for r in oldest]
+
+    def _fresh_second(self, ratings: list[Json]) -> int:
+        """Now (less the emulator's mutation lag), and after every rating's last change."""
+        latest = max((parse_iso(r["updated_at"]) for r in ratings), default=0)
+        return max(self.dataset.now() - MUTATION_LAG, latest + 1)
 
     def _all_ratings(self) -> list[Json]:
         """The ratings tickets carry, built on first use; ``rate`` adds to them."""
@@ -172,17 +222,21 @@ class AccountLists:
                 ticket = dataset.get("tickets", tid)
                 rating = ticket["satisfaction_rating"] or {}
                 if "id" in rating:
+                    # Scored when the ticket last changed, offered up to two days before (the
+                    # reference's example: a day and six hours), not before the ticket was.
                     ts = parse_iso(ticket["updated_at"])
+                    offered = max(parse_iso(ticket["created_at"]), ts - rng.randint(0, 172_800))
                     built = _rating(
                         dataset.base_url, rating["id"], ticket, rating["score"], rng, ts
                     )
+                    built["created_at"] = iso(offered)
                     ratings.append({**built, "comment": rating.get("comment")})
             self._ratings = ratings
         return self._ratings
 
 
-def _created_between(ratings: list[Json], query: Mapping[str, str]) -> list[Json]:
-    """Ratings with start_time <= created_at <= end_time (either bound optional)."""
+def _between(ratings: list[Json], query: Mapping[str, str], field: str) -> list[Json]:
+    """Ratings with start_time <= ``field`` <= end_time (either bound optional)."""
     bounds = []
     for name in ("start_time", "end_time"):
         raw = query.get(name)
@@ -193,8 +247,8 @@ def _created_between(ratings: list[Json], query: Mapping[str, str]) -> list[Json
     return [
         r
         for r in ratings
-        if (start is None or parse_iso(r["created_at"]) >= start)
-        and (end is None or parse_iso(r["created_at"]) <= end)
+        if (start is None or parse_iso(r[field]) >= start)
+        and (end is None or parse_iso(r[field]) <= end)
     ]
 
 
@@ -206,16 +260,21 @@ def _rating(base: str, rid: int, ticket: Json, score: str, rng: random.Random, t
         "group_id": ticket["group_id"],
         "requester_id": ticket["requester_id"],
         "ticket_id": ticket["id"],
-        "score": score,
         "created_at": iso(ts),
         "updated_at": iso(ts),
-        "comment": rng.choice(_GOOD if score == "good" else _BAD),
+        **_scored(score, rng),
     }
+    return rating
+
+
+def _scored(score: str, rng: random.Random) -> Json:
+    """What the requester's answer sets: score, comment and, for a bad score, its reason."""
+    answer: Json = {"score": score, "comment": rng.choice(_GOOD if score == "good" else _BAD)}
     if score == "bad":
         index = rng.randrange(len(_REASONS))
-        rating["reason"] = _REASONS[index]
-        rating["reason_id"] = _REASON_BASE + index
-    return rating
+        answer["reason"] = _REASONS[index]
+        answer["reason_id"] = _REASON_BASE + index
+    return answer
 
 
 class _Account:
