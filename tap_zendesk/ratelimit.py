@@ -66,9 +66,12 @@ class _Bucket:
 
     @property
     def budget(self) -> int:
-        """Requests allowed per window: what Zendesk states, else the assumption, never above
-        the configured ceiling."""
-        value = self.stated if self.stated is not None else self.assumed
+        """Requests allowed per window: what Zendesk states, else the configured figure, else
+        the assumption; never above the configured ceiling."""
+        if self.stated is not None:
+            value = self.stated
+        else:
+            value = self.ceiling if self.ceiling is not None else self.assumed
         if self.ceiling is not None:
             value = min(value, self.ceiling)
         return max(1, int(value))

@@ -78,6 +78,9 @@ def test_the_limit_zendesk_states_is_the_budget_under_the_configured_ceiling():
     gov.observe(TICKETS_EXPORT, headers)
     assert gov.budget(EXPORT) == 30
 
+    high_volume, _ = governor(account=None, export=30)
+    assert high_volume.budget(EXPORT) == 30  # the user's figure where Zendesk states none
+
     lowered, _ = governor(account=300, export=None)
     lowered.observe("/api/v2/users.json", {"ratelimit-limit": "700"})
     assert lowered.budget(ACCOUNT) == 300
