@@ -14,9 +14,14 @@ LINE = re.compile(
 
 
 def _paced_run(run_tap, emulator):
-    # Two export requests a second: a few seconds of sync, long enough for several lines.
+    # One export request per half-second window: a few seconds of sync, long enough for
+    # several lines.
     config = config_for(
-        emulator, page_size=40, progress_interval=0.3, export_rate_limit_per_minute=120
+        emulator,
+        page_size=40,
+        progress_interval=0.3,
+        export_rate_limit_per_minute=1,
+        rate_limit_window_seconds=0.5,
     )
     streams = ["tickets", "ticket_metrics", "ticket_fields"]
     run = run_tap(config, catalog=catalog_for(config, streams))
