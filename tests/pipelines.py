@@ -153,6 +153,9 @@ class Project:
         return self.root / ".meltano" / kind / plugin / "venv" / "bin" / executable
 
     def clear_output(self) -> None:
+        # A clone without output/ must fail in the loader, as a user's run would.
+        if not (self.root / "output").is_dir():
+            return
         for path in (self.root / "output").iterdir():
             if path.name != ".gitignore":
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
