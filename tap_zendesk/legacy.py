@@ -99,12 +99,23 @@ class LegacyLayout:
     types: tuple[str, ...] = ("null", "object")
     # Values the incumbent has that we can work out from our record (before shaping).
     derive: t.Callable[[Record], Record] | None = None
+    # Top-level properties whose incumbent shape is that of another of our properties, by
+    # dotted path (our audits' `via` is the export's text; the incumbent's, an event's object).
+    borrowed: tuple[tuple[str, str], ...] = ()
 
     def schema(self, ours: Schema) -> Schema:
         """The incumbent's schema of this stream, built from ours."""
+        properties = dict(ours.get("properties") or {})
+        for name, path in self.borrowed:
+            node: Schema = ours
+            for part in path.split("."):
+                node = node["items"] if part == "[]" else node["properties"][part]
+            properties[name] = node
         return {
             "type": list(self.types),
-            "properties": _properties(ours, parse(self.properties), "$"),
+            "properties": _properties(
+                {**ours, "properties": properties}, parse(self.properties), "$"
+            ),
         }
 
     def record_shaper(
@@ -386,6 +397,7 @@ LAYOUTS: dict[str, LegacyLayout] = {
         )
         """,
         derive=_audit_via,
+        borrowed=(("via", "events.[].via"),),
     ),
     "ticket_metric_events": LegacyLayout(
         """

@@ -157,14 +157,6 @@ def _check_first_run(emitted: dict[str, int], truth) -> None:
     assert emitted == {s: n for s, n in truth.emitted.items() if n}
 
 
-# The documented default pipeline fails here today, at the load of ticket_audits: the tap
-# declares their top-level `via` as text or object, target-duckdb makes the column JSON, and
-# the export's text ("Voice") is not JSON. Strict: it passes, and so fails, once fixed.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="ticket_audits.via is declared string|object; target-duckdb cannot load the string",
-)
 def test_target_duckdb_merges_each_run_into_one_row_per_key(project, make_emulator, tmp_path):
     emulator = make_emulator()
     _setup(project, emulator, tmp_path)
