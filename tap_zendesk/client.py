@@ -719,9 +719,7 @@ class IncrementalExportStream(ZendeskStream):
         state = self.resume_state(context)
         if problems := bookmark_problems(self.name, state):
             raise ZendeskError(problems[0])
-        params = dict(self.export_params)
-        if self.settings.exclude_deleted and self.excludes_deleted_server_side:
-            params["exclude_deleted"] = "true"
+        params = self.request_params()
         if self.export_style is CursorExport:
             cursor = state.get("cursor")
             return CursorExport(
@@ -738,6 +736,13 @@ class IncrementalExportStream(ZendeskStream):
             seen_at_start=seen if end_time is not None else (),
             extra_params=params,
         )
+
+    def request_params(self) -> dict[str, str]:
+        """The fixed query of every request to the export (side-loads, filters)."""
+        params = dict(self.export_params)
+        if self.settings.exclude_deleted and self.excludes_deleted_server_side:
+            params["exclude_deleted"] = "true"
+        return params
 
     def time_export(
         self,

@@ -50,13 +50,16 @@ class DeletedTicketsStream(ZendeskStream):
 
 
 class TicketEventsStream(TicketEventsExport):
-    """The incremental ticket events export as Zendesk sends it: one item per ticket update,
-    with its `child_events` (comments appear only as flags: ticket_comments has them whole).
+    """The incremental ticket events export as Zendesk sends it with
+    `include=comment_events`: one item per ticket update, with its `child_events`.
 
-    Read with its own bookmark (`timestamp`, the second the export files an item under),
-    independently of ticket_audits and ticket_comments, which read the same export.
+    Bookmarked on `timestamp`, the second the export files an item under; the export is read
+    once per run with ticket_audits and ticket_comments (see TicketEventsExport).
     """
 
     name = "ticket_events"
     replication_key = "timestamp"
-    export_params = {}
+
+    def key_value(self, second: int) -> int:
+        """`timestamp` is Unix seconds."""
+        return second

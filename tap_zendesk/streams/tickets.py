@@ -102,7 +102,7 @@ class TicketAuditsStream(TicketEventsExport):
     name = "ticket_audits"
     replication_key = "created_at"
 
-    def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
+    def derive(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """One audit per export item."""
         for event in items:
             if event.get("event_type", "Audit") != "Audit":
@@ -150,7 +150,7 @@ class TicketCommentsFromEvents(CommentsStream, TicketEventsExport):
     name = "ticket_comments"
     replication_key = "created_at"
 
-    def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
+    def derive(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """One record per Comment child event; then, as they are now, the comments that the
         page's events changed after they were written (made private, redacted)."""
         changed: dict[int, set[int]] = {}
