@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import json
 import random
+import re
 import threading
 import time
 import typing as t
@@ -601,13 +603,31 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 time.sleep(delay)
 
     def decode(self, response: requests.Response) -> t.Any:
-        """Parse a 2xx body once; a cut or non-JSON body is transient and retried."""
+        """Parse a 2xx body once; a cut or non-JSON body is transient and retried.
+
+        msgspec refuses valid JSON holding a lone UTF-16 surrogate escape (`"\\ud83d"`, half of
+        an emoji some client cut) as if the body were cut; such a page is read by the standard
+        parser instead, its lone surrogates becoming U+FFFD so that every target can encode it.
+        """
         try:
             return msgspec.json.decode(response.content)
         except msgspec.DecodeError as exc:
-            kind = response.headers.get("Content-Type", "unknown content type")
-            msg = f"unreadable response body ({len(response.content)} bytes of {kind})"
-            raise TransientError(msg) from exc
+            try:
+                body = json.loads(response.content)
+            except ValueError:
+                kind = response.headers.get("Content-Type", "unknown content type")
+                msg = f"unreadable response body ({len(response.content)} bytes of {kind})"
+                raise TransientError(msg) from exc
+            replaced = [0]
+            body = _without_lone_surrogates(body, replaced)
+            self.logger.warning(
+                "%s: %s held %d text value(s) with a lone UTF-16 surrogate (half a character); "
+                "each was replaced by U+FFFD",
+                self.name,
+                urlsplit(response.url).path,
+                replaced[0],
+            )
+            return body
 
     def validate_response(self, response: requests.Response) -> None:
         """Map Zendesk's statuses to: wait, retry, skip this stream, or stop with a reason."""
@@ -812,6 +832,27 @@ def server_retry_after(response: requests.Response) -> float | None:
         if when is not None and when.tzinfo is not None:
             return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
     return None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: t.Any, replaced: list[int]) -> t.Any:
+    """`value` with every text's lone surrogates replaced by U+FFFD (counted in `replaced`);
+    the standard parser already joined the surrogate pairs."""
+    if isinstance(value, str):
+        if _LONE_SURROGATE.search(value) is None:
+            return value
+        replaced[0] += 1
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {
+            _without_lone_surrogates(key, replaced): _without_lone_surrogates(item, replaced)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item, replaced) for item in value]
+    return value
 
 
 def _token_rejected(response: requests.Response) -> bool:

@@ -539,6 +539,7 @@ class Dataset:
         system_update_tickets: int = 0,
         privatize_comments: int = 0,
         redact_comments: int = 0,
+        cut_character_tickets: int = 0,
         update_users: int = 0,
         create_users: int = 0,
         update_organizations: int = 0,
@@ -558,7 +559,10 @@ class Dataset:
         returned under ``audits``, ``comments`` and ``metric_events``. Making a comment private
         or redacting one adds an agent's audit to its ticket (which that updates) and changes
         the comment wherever it is served; the changed comments' ids are returned under
-        ``privatize_comments`` and ``redact_comments``.
+        ``privatize_comments`` and ``redact_comments``. ``cut_character_tickets`` get a subject
+        ending in half an emoji, a lone UTF-16 surrogate escape (``"\\ud83d"``): valid JSON
+        (RFC 8259 §8.2 allows such escapes and leaves their handling to the reader), as a
+        client that cut an emoji in two would have written it.
         """
         counts = {
             "update_tickets": update_tickets,
@@ -567,6 +571,7 @@ class Dataset:
             "system_update_tickets": system_update_tickets,
             "privatize_comments": privatize_comments,
             "redact_comments": redact_comments,
+            "cut_character_tickets": cut_character_tickets,
             "update_users": update_users,
             "create_users": create_users,
             "update_organizations": update_organizations,
@@ -587,10 +592,12 @@ class Dataset:
 
             live = [r for r in self._by_cursor["tickets"] if not r.deleted]
             wanted = update_tickets + delete_tickets + system_update_tickets
+            wanted += cut_character_tickets
             chosen = rng.sample(live, min(wanted, len(live)))
             updated = chosen[:update_tickets]
             deleted = chosen[update_tickets : update_tickets + delete_tickets]
-            system = chosen[update_tickets + delete_tickets :]
+            system = chosen[update_tickets + delete_tickets : wanted - cut_character_tickets]
+            cut = chosen[wanted - cut_character_tickets :]
             self._detach("tickets", chosen)
             for record in updated:
                 before = json.loads(record.raw)
@@ -602,6 +609,15 @@ class Dataset:
             for record in system:
                 # A system update moves only the export timestamp (API-NOTES §4.4 item 5).
                 self._rewrite(record, lambda t: t.update(generated_timestamp=ts))
+            for record in cut:
+                self._rewrite(
+                    record,
+                    lambda t: t.update(
+                        subject=f"{t['subject']} \ud83d",
+                        updated_at=iso(ts),
+                        generated_timestamp=ts,
+                    ),
+                )
             changed = self._change_comments(
                 activity, chosen, ts, privatize_comments, redact_comments, result
             )
@@ -613,6 +629,7 @@ class Dataset:
             result["create_tickets"] = sorted(r.id for r in created)
             result["delete_tickets"] = sorted(r.id for r in deleted)
             result["system_update_tickets"] = sorted(r.id for r in system)
+            result["cut_character_tickets"] = sorted(r.id for r in cut)
             added["audits"].extend(result.pop("_comment_audits"))
 
             users = self._sample("users", update_users)
