@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+import os
 import random
 import re
 import threading
@@ -131,6 +132,9 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         adapter = requests.adapters.HTTPAdapter(pool_maxsize=MAX_PARALLEL_REQUESTS)
         for scheme in ("https://", "http://"):
             self.requests_session.mount(scheme, adapter)
+        # The SDK sends with Session.send, which finds proxies in the environment but not the
+        # CA bundle; behind a TLS-inspecting proxy the bundle is what makes Zendesk trusted.
+        self.requests_session.verify = self.settings.ca_bundle or ca_bundle_from_environment()
         if self.legacy is not None:
             self.primary_keys = self.legacy.key_properties
 
@@ -576,6 +580,14 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                     self.path,
                     exc.wait,
                 )
+            except requests.exceptions.SSLError as exc:
+                # Not transient: an untrusted certificate stays untrusted on every retry.
+                msg = (
+                    f"{self.name}: the TLS certificate of {urlsplit(request.url).netloc} is not "
+                    f"trusted ({_ssl_reason(exc)}); behind a TLS-inspecting proxy, set ca_bundle "
+                    "(or REQUESTS_CA_BUNDLE) to the file of its CA certificate"
+                )
+                raise ZendeskError(msg) from exc
             except _TRANSIENT as exc:
                 failures += 1
                 reason = _describe(exc)
@@ -853,6 +865,22 @@ def _without_lone_surrogates(value: t.Any, replaced: list[int]) -> t.Any:
     if isinstance(value, list):
         return [_without_lone_surrogates(item, replaced) for item in value]
     return value
+
+
+def ca_bundle_from_environment() -> str | bool:
+    """The CA bundle the standard variables name (requests', curl's, OpenSSL's), else True:
+    the bundle requests ships."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        if value := os.environ.get(name):
+            return value
+    return True
+
+
+def _ssl_reason(exc: requests.exceptions.SSLError) -> str:
+    """The certificate problem OpenSSL names, e.g. `certificate verify failed: self-signed
+    certificate in certificate chain`, without the URL and pool details around it."""
+    found = re.search(r"\[SSL: [A-Z_]+\] ([^(')]+)", str(exc))
+    return found.group(1).strip() if found else "certificate verification failed"
 
 
 def _token_rejected(response: requests.Response) -> bool:

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import ipaddress
+import os
 import re
 import typing as t
 from urllib.parse import urlsplit
@@ -92,6 +93,8 @@ class Settings:
     rate_limit_per_minute: float | None = None
     export_rate_limit_per_minute: float | None = None
     rate_limit_window_seconds: float = DEFAULT_RATE_LIMIT_WINDOW_SECONDS
+    # A CA bundle to trust instead of the default one (a TLS-inspecting proxy's CA).
+    ca_bundle: str | None = None
     # How the start was configured ("start_date=<iso>" or "days_back=<n>"): a change of it,
     # not the daily move of a days_back date, restarts incremental streams from the new start.
     start_setting: str = ""
@@ -148,6 +151,7 @@ class Settings:
             lambda: _seconds(config, "rate_limit_window_seconds", DEFAULT_RATE_LIMIT_WINDOW_SECONDS)
         )
         attempt(lambda: _no_batch(config))
+        ca_bundle = attempt(lambda: _ca_bundle(config))
         oauth_refresh = attempt(lambda: _oauth_refresh(config))
         progress = attempt(lambda: _seconds(config, "progress_interval", DEFAULT_PROGRESS_INTERVAL))
         searches = attempt(lambda: search_queries(config))
@@ -179,6 +183,7 @@ class Settings:
             rate_limit_per_minute=rate,
             export_rate_limit_per_minute=export_rate,
             rate_limit_window_seconds=window,
+            ca_bundle=ca_bundle,
             start_setting=_start_setting(config, start),
             searches=searches,
             ticket_sideloads=sideloads,
@@ -345,6 +350,18 @@ def _positive_number(value: object) -> bool:
         and not isinstance(value, bool)
         and value > 0
     )
+
+
+def _ca_bundle(config: t.Mapping[str, t.Any]) -> str | None:
+    value = config.get("ca_bundle")
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not os.path.isfile(value):
+        msg = (
+            f"ca_bundle must be the path of a PEM file of CA certificates; {value!r} is not a file"
+        )
+        raise ValueError(msg)
+    return value
 
 
 def _rate(config: t.Mapping[str, t.Any], field: str) -> float | None:

@@ -192,6 +192,16 @@ class TapZendesk(GuardedTap):
             ),
         ),
         th.Property(
+            "ca_bundle",
+            th.StringType,
+            title="CA bundle",
+            description=(
+                "A PEM file of CA certificates to trust for Zendesk, e.g. a TLS-inspecting "
+                "proxy's. By default REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE when "
+                "set, else the bundle requests ships. Proxies come from HTTPS_PROXY/NO_PROXY."
+            ),
+        ),
+        th.Property(
             "rate_limit_window_seconds",
             th.NumberType,
             default=DEFAULT_RATE_LIMIT_WINDOW_SECONDS,

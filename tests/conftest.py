@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import functools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -134,6 +135,7 @@ def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
         catalog: dict[str, t.Any] | None = None,
         args: t.Sequence[str] = (),
         timeout: float = 120,
+        env: t.Mapping[str, str] | None = None,
     ) -> TapRun:
         nonlocal runs
         runs += 1
@@ -143,7 +145,12 @@ def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
         if catalog is not None:
             command += ["--catalog", str(_write(tmp_path / f"catalog{runs}.json", catalog))]
         done = subprocess.run(
-            [*command, *args], capture_output=True, text=True, timeout=timeout, check=False
+            [*command, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=None if env is None else {**os.environ, **env},
         )
         run = TapRun(done.returncode, done.stdout, done.stderr)
         # Every run of every test: each RECORD validates against the SCHEMA emitted for it,

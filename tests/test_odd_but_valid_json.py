@@ -14,9 +14,7 @@ from tests.conftest import catalog_for, config_for
 REPLACEMENT = "\ufffd"
 
 
-def test_tickets_with_half_an_emoji_are_extracted_with_a_replacement_character(
-    emulator, run_tap
-):
+def test_tickets_with_half_an_emoji_are_extracted_with_a_replacement_character(emulator, run_tap):
     cut = emulator.mutate(cut_character_tickets=3)["cut_character_tickets"]
     assert b"\\ud83d" in emulator.dataset.raw("tickets", cut[0])
     config = config_for(emulator, max_retries=0)

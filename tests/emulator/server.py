@@ -18,6 +18,7 @@ import re
 import secrets
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -257,6 +258,7 @@ class Emulator:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.dataset = Dataset(tickets=tickets, users=users, organizations=organizations, seed=seed)
         self.limiter = RateLimiter(time_scale, account_limit, export_limit)
@@ -276,6 +278,8 @@ class Emulator:
         self.metric_sets_style = METRIC_SETS_STYLES[0]
         self._host = host
         self._port = port
+        # Serve HTTPS with this context (tests of private CAs and proxies); plain HTTP else.
+        self._tls = tls
         self._url: str | None = None
         self.oauth = OAuthTokens()
         self._credentials = {
@@ -299,7 +303,15 @@ class Emulator:
             return self
         server = _Server((self._host, self._port), self)
         host, port = server.server_address[:2]
-        self._url = f"http://{host}:{port}"
+        scheme = "http"
+        if self._tls is not None:
+            # The handshake happens in each handler thread, so a client that rejects the
+            # certificate only ends its own connection.
+            server.socket = self._tls.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False
+            )
+            scheme = "https"
+        self._url = f"{scheme}://{host}:{port}"
         self.dataset.rebase(self._url)
         self._server = server
         self._thread = threading.Thread(
@@ -899,6 +911,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -1021,8 +1035,9 @@ class _Server(ThreadingHTTPServer):
                 self._connections.discard(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-response (killed, or gave up waiting) is no error."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
+        """A client that went away mid-response (killed, or gave up waiting) or refused the
+        certificate is no error."""
+        if isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError):
             return
         super().handle_error(request, client_address)
 
