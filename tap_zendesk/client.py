@@ -542,6 +542,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         prepared = prepare()
         url_path = urlsplit(request.url).path
         failures = 0
+        failing_since: float | None = None
         rate_limited_for = 0.0
         renewed = False
         while True:
@@ -551,7 +552,9 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 self.tally.requests += 1
                 self.tally.waited += waited
             try:
-                return self.decode(self._request(prepared, context))
+                body = self.decode(self._request(prepared, context))
+                self.tally.outage = None
+                return body
             except AuthenticationFailed as exc:
                 # An expired OAuth access token is renewed once, then the request retried.
                 sent = prepared.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -590,29 +593,54 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 raise ZendeskError(msg) from exc
             except _TRANSIENT as exc:
                 failures += 1
-                reason = _describe(exc)
-                if failures > self.settings.max_retries:
-                    msg = (
-                        f"{self.name}: {self.path} still failing after {failures} attempts "
-                        f"({reason}); check Zendesk's status or raise max_retries"
-                    )
-                    raise ZendeskError(msg) from exc
-                asked = exc.wait if isinstance(exc, TransientError) else None
-                if asked is not None:
-                    delay = min(asked, MAX_SERVER_RETRY_AFTER_SECONDS)
-                else:
-                    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
-                    delay *= random.uniform(0.5, 1.0)  # jitter: spread retries of parallel runs
-                self.logger.warning(
-                    "%s: %s (attempt %d of %d), retrying in %.1fs%s",
-                    self.name,
-                    reason,
-                    failures,
-                    self.settings.max_retries + 1,
-                    delay,
-                    " as Zendesk asked (Retry-After)" if asked is not None else "",
-                )
+                failing_since = failing_since or time.monotonic()
+                delay = self._retry_delay(exc, failures, time.monotonic() - failing_since)
+                self.tally.outage = (failing_since, _describe(exc))
                 time.sleep(delay)
+
+    def _retry_delay(self, exc: BaseException, failures: int, failing_for: float) -> float:
+        """Seconds to wait before the next attempt after a transient failure, or the error
+        that ends the run.
+
+        A failing server (5xx, 409, no connection, no answer) is waited out until it has
+        failed for outage_limit_seconds, following its Retry-After: maintenance windows pass.
+        A broken body is retried max_retries times. Either way at least max_retries retries.
+        """
+        reason = _describe(exc)
+        outage = exc.outage if isinstance(exc, TransientError) else True
+        limit = self.settings.outage_limit_seconds
+        if failures > self.settings.max_retries and (not outage or failing_for >= limit):
+            if outage:
+                msg = (
+                    f"{self.name}: Zendesk kept failing on {self.path} for "
+                    f"{failing_for / 60:.1f} minutes ({reason}), past outage_limit_seconds "
+                    f"({limit:g}); run again later: the run resumes from its last STATE"
+                )
+            else:
+                msg = (
+                    f"{self.name}: {self.path} still failing after {failures} attempts "
+                    f"({reason}); check Zendesk's status or raise max_retries"
+                )
+            raise ZendeskError(msg) from exc
+        asked = exc.wait if isinstance(exc, TransientError) else None
+        if asked is not None:
+            delay = min(asked, MAX_SERVER_RETRY_AFTER_SECONDS)
+        else:
+            delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
+            delay *= random.uniform(0.5, 1.0)  # jitter: spread retries of parallel runs
+        if outage and failures > self.settings.max_retries:
+            delay = max(0.0, min(delay, limit - failing_for))
+        self.logger.warning(
+            "%s: %s (attempt %d; failing for %.0fs, waiting up to %gs), retrying in %.1fs%s",
+            self.name,
+            reason,
+            failures,
+            failing_for,
+            limit if outage else 0,
+            delay,
+            " as Zendesk asked (Retry-After)" if asked is not None else "",
+        )
+        return delay
 
     def decode(self, response: requests.Response) -> t.Any:
         """Parse a 2xx body once; a cut or non-JSON body is transient and retried.
@@ -655,7 +683,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         # 5xx (https://developer.zendesk.com/api-reference/introduction/requests/).
         if status >= 500 or status == 409:
             msg = f"{status} {response.reason} from Zendesk"
-            raise TransientError(msg, server_retry_after(response))
+            raise TransientError(msg, server_retry_after(response), outage=True)
         if 300 <= status < 400:
             target = urlsplit(response.headers.get("Location", ""))
             msg = (

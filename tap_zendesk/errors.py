@@ -53,11 +53,14 @@ class TransientError(Exception):
     """A failure worth retrying: 5xx, 409, a broken or unreadable body.
 
     ``wait`` is the pause the server asked for (its Retry-After), else None for backoff.
+    ``outage``: the server is failing (5xx, 409), which is waited out for as long as
+    outage_limit_seconds allows; a broken body is retried only max_retries times.
     """
 
-    def __init__(self, message: str, wait: float | None = None) -> None:
+    def __init__(self, message: str, wait: float | None = None, *, outage: bool = False) -> None:
         super().__init__(message)
         self.wait = wait
+        self.outage = outage
 
 
 _TAGS = re.compile(r"<[^>]+>")

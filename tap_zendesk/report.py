@@ -46,6 +46,8 @@ class StreamTally:
     # Exports: the Unix second they started from and the one the last page reached.
     span_start: int | None = None
     position: int | None = None
+    # While Zendesk fails: since when (monotonic) and why; None when it answers.
+    outage: tuple[float, str] | None = None
 
     def begin(self) -> None:
         """The stream starts reading (requests made before, at discovery, still count)."""
@@ -76,6 +78,9 @@ class StreamTally:
         if fraction:
             left = self.duration * (1 - fraction) / fraction
             line += f", {fraction:.0%} done, about {_clock(left)} left"
+        if (outage := self.outage) is not None:
+            since, reason = outage
+            line += f", Zendesk failing for {_clock(time.monotonic() - since)} ({reason}), waiting"
         return line
 
 

@@ -24,6 +24,8 @@ MAX_PAGE_SIZE = 1000
 DEFAULT_REQUEST_TIMEOUT = 300.0
 DEFAULT_MAX_RETRIES = 8
 DEFAULT_RATE_LIMIT_WINDOW_SECONDS = 60.0
+# Zendesk's maintenance windows and incidents last minutes: a run waits that long, not less.
+DEFAULT_OUTAGE_LIMIT_SECONDS = 1800.0
 COMMENTS_SOURCES = ("ticket_events", "per_ticket")
 DEFAULT_PROGRESS_INTERVAL = 30.0
 DEFAULT_PARALLEL_REQUESTS = 8
@@ -95,6 +97,7 @@ class Settings:
     rate_limit_window_seconds: float = DEFAULT_RATE_LIMIT_WINDOW_SECONDS
     # A CA bundle to trust instead of the default one (a TLS-inspecting proxy's CA).
     ca_bundle: str | None = None
+    outage_limit_seconds: float = DEFAULT_OUTAGE_LIMIT_SECONDS
     # How the start was configured ("start_date=<iso>" or "days_back=<n>"): a change of it,
     # not the daily move of a days_back date, restarts incremental streams from the new start.
     start_setting: str = ""
@@ -152,6 +155,9 @@ class Settings:
         )
         attempt(lambda: _no_batch(config))
         ca_bundle = attempt(lambda: _ca_bundle(config))
+        outage_limit = attempt(
+            lambda: _seconds(config, "outage_limit_seconds", DEFAULT_OUTAGE_LIMIT_SECONDS)
+        )
         oauth_refresh = attempt(lambda: _oauth_refresh(config))
         progress = attempt(lambda: _seconds(config, "progress_interval", DEFAULT_PROGRESS_INTERVAL))
         searches = attempt(lambda: search_queries(config))
@@ -184,6 +190,7 @@ class Settings:
             export_rate_limit_per_minute=export_rate,
             rate_limit_window_seconds=window,
             ca_bundle=ca_bundle,
+            outage_limit_seconds=outage_limit,
             start_setting=_start_setting(config, start),
             searches=searches,
             ticket_sideloads=sideloads,

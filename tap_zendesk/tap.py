@@ -15,6 +15,7 @@ from tap_zendesk.output import BufferedWriter
 from tap_zendesk.settings import (
     AUTH_METHODS,
     COMMENTS_SOURCES,
+    DEFAULT_OUTAGE_LIMIT_SECONDS,
     DEFAULT_PARALLEL_REQUESTS,
     DEFAULT_PROGRESS_INTERVAL,
     DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
@@ -189,6 +190,17 @@ class TapZendesk(GuardedTap):
                 "Most requests a minute to the incremental exports. By default 10, or what "
                 "Zendesk states in its zendesk-ratelimit-incremental-exports header (30 with "
                 "High Volume); set 30 if you have High Volume and Zendesk does not say so."
+            ),
+        ),
+        th.Property(
+            "outage_limit_seconds",
+            th.NumberType,
+            default=DEFAULT_OUTAGE_LIMIT_SECONDS,
+            title="Outage limit",
+            description=(
+                "How long a run waits out Zendesk failing (5xx, 409, no connection or no answer), "
+                "following its Retry-After, before it ends with one line; the next run resumes "
+                "from the last STATE. A broken body is retried max_retries times instead."
             ),
         ),
         th.Property(

@@ -118,6 +118,8 @@ def config_for(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
         # The emulator enforces no limits unless a test sets them; pacing would only slow tests.
         "rate_limit_per_minute": 1_000_000,
         "export_rate_limit_per_minute": 1_000_000,
+        # Faults end after max_retries unless a test is about waiting out an outage.
+        "outage_limit_seconds": 1,
     }
     config.update(overrides)
     return {key: value for key, value in config.items() if value is not None}

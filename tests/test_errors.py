@@ -165,30 +165,36 @@ def test_a_503_with_retry_after_waits_as_long_as_zendesk_asks(emulator, run_tap)
     assert_no_secrets(run, emulator)
 
 
-def test_503s_with_retry_after_still_count_against_max_retries(emulator, run_tap):
+def test_503s_with_retry_after_count_against_max_retries_once_the_outage_limit_passed(
+    emulator, run_tap
+):
+    """The 503 asks for 2 s; the outage limit (1 s) is past after the first wait."""
     emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="503_retry_after", count=10))
 
     run = run_tap(config_for(emulator, max_retries=1))
 
     assert run.returncode == 1
     assert run.error_lines[-1].endswith(
-        "tickets: /incremental/tickets/cursor.json still failing after 2 attempts "
-        "(503 Service Unavailable from Zendesk); check Zendesk's status or raise max_retries"
+        "(503 Service Unavailable from Zendesk), past outage_limit_seconds (1); run again "
+        "later: the run resumes from its last STATE"
     )
     assert emulator.stats["requests_by_path"][TICKETS_EXPORT] == 2
     assert "Traceback" not in run.stderr
 
 
-def test_a_failure_that_outlasts_max_retries_stops_with_one_line(emulator, run_tap):
+def test_a_failure_that_outlasts_max_retries_and_the_outage_limit_stops_with_one_line(
+    emulator, run_tap
+):
     emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="503", count=10))
 
     run = run_tap(config_for(emulator, max_retries=1))
 
     assert run.returncode == 1
-    assert run.error_lines[-1].endswith(
-        "tickets: /incremental/tickets/cursor.json still failing after 2 attempts "
-        "(503 Service Unavailable from Zendesk); check Zendesk's status or raise max_retries"
+    assert run.error_lines[-1].startswith(
+        run.error_lines[-1].split("| tickets:")[0] + "| tickets: Zendesk kept failing on "
+        "/incremental/tickets/cursor.json for "
     )
+    assert "past outage_limit_seconds (1)" in run.error_lines[-1]
     assert "Traceback" not in run.stderr
     assert_no_secrets(run, emulator)
 
