@@ -25,6 +25,9 @@ DEFAULT_MAX_RETRIES = 8
 DEFAULT_RATE_LIMIT_PER_MINUTE = 400
 DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE = 10
 COMMENTS_SOURCES = ("ticket_events", "per_ticket")
+# `support_type_scope` of the ticket exports and the ticket events export. Zendesk's own
+# default is `agent`, which leaves out AI-agent tickets; ours is `all` (the first).
+TICKET_SCOPES = ("all", "agent", "ai_agent")
 DEFAULT_PROGRESS_INTERVAL = 30.0
 DEFAULT_PARALLEL_REQUESTS = 8
 MAX_PARALLEL_REQUESTS = 32
@@ -88,6 +91,7 @@ class Settings:
     max_retries: int
     user_agent: str | None
     comments_source: str = COMMENTS_SOURCES[0]
+    ticket_scope: str = TICKET_SCOPES[0]
     parallel_requests: int = DEFAULT_PARALLEL_REQUESTS
     rate_limit_per_minute: float = DEFAULT_RATE_LIMIT_PER_MINUTE
     export_rate_limit_per_minute: float = DEFAULT_EXPORT_RATE_LIMIT_PER_MINUTE
@@ -136,6 +140,7 @@ class Settings:
         retries = attempt(lambda: _integer(config, "max_retries", DEFAULT_MAX_RETRIES, 0, 100))
         user_agent = config.get("user_agent") or None
         comments_source = attempt(lambda: _choice(config, "comments_source", COMMENTS_SOURCES))
+        ticket_scope = attempt(lambda: _choice(config, "ticket_scope", TICKET_SCOPES))
         parallel = attempt(
             lambda: _integer(
                 config, "parallel_requests", DEFAULT_PARALLEL_REQUESTS, 1, MAX_PARALLEL_REQUESTS
@@ -177,6 +182,7 @@ class Settings:
             max_retries=retries,
             user_agent=user_agent,
             comments_source=comments_source,
+            ticket_scope=ticket_scope,
             parallel_requests=parallel,
             rate_limit_per_minute=rate,
             export_rate_limit_per_minute=export_rate,

@@ -18,6 +18,7 @@ class TicketEventsExport(IncrementalExportStream):
     records_key = "ticket_events"
     export_style = TimeExport
     export_params = {"include": "comment_events"}
+    scoped_by_support_type = True
 
     def record_timestamp(self, record: Record) -> int:
         """Export items are filed under their `timestamp` (Unix seconds)."""
