@@ -726,6 +726,9 @@ class IncrementalExportStream(ZendeskStream):
 
     # Whether the export itself can leave deleted rows out (`exclude_deleted=true`).
     excludes_deleted_server_side: t.ClassVar[bool] = False
+    # Whether the export takes `support_type_scope` (the ticket exports and the ticket events
+    # export): without it Zendesk gives agent tickets only, never the AI-agent ones.
+    scoped_by_support_type: t.ClassVar[bool] = False
 
     def prepare_state(self, context: Context | None) -> None:
         """Re-read from the start when start_date or days_back changed since the last run.
@@ -802,6 +805,10 @@ class IncrementalExportStream(ZendeskStream):
         params = dict(self.export_params)
         if self.settings.exclude_deleted and self.excludes_deleted_server_side:
             params["exclude_deleted"] = "true"
+        if self.scoped_by_support_type:
+            # On every request, cursor follow-ups included: a cursor is not documented to
+            # remember the scope of the request that made it.
+            params["support_type_scope"] = self.settings.ticket_scope
         return params
 
     def time_export(

@@ -27,6 +27,9 @@ DEFAULT_RATE_LIMIT_WINDOW_SECONDS = 60.0
 # Zendesk's maintenance windows and incidents last minutes: a run waits that long, not less.
 DEFAULT_OUTAGE_LIMIT_SECONDS = 1800.0
 COMMENTS_SOURCES = ("ticket_events", "per_ticket")
+# `support_type_scope` of the ticket exports and the ticket events export. Zendesk's own
+# default is `agent`, which leaves out AI-agent tickets; ours is `all` (the first).
+TICKET_SCOPES = ("all", "agent", "ai_agent")
 DEFAULT_PROGRESS_INTERVAL = 30.0
 DEFAULT_PARALLEL_REQUESTS = 8
 MAX_PARALLEL_REQUESTS = 32
@@ -90,6 +93,7 @@ class Settings:
     max_retries: int
     user_agent: str | None
     comments_source: str = COMMENTS_SOURCES[0]
+    ticket_scope: str = TICKET_SCOPES[0]
     parallel_requests: int = DEFAULT_PARALLEL_REQUESTS
     # Ceilings on the budgets Zendesk states (None: Zendesk's own figures).
     rate_limit_per_minute: float | None = None
@@ -143,6 +147,7 @@ class Settings:
         retries = attempt(lambda: _integer(config, "max_retries", DEFAULT_MAX_RETRIES, 0, 100))
         user_agent = config.get("user_agent") or None
         comments_source = attempt(lambda: _choice(config, "comments_source", COMMENTS_SOURCES))
+        ticket_scope = attempt(lambda: _choice(config, "ticket_scope", TICKET_SCOPES))
         parallel = attempt(
             lambda: _integer(
                 config, "parallel_requests", DEFAULT_PARALLEL_REQUESTS, 1, MAX_PARALLEL_REQUESTS
@@ -185,6 +190,7 @@ class Settings:
             max_retries=retries,
             user_agent=user_agent,
             comments_source=comments_source,
+            ticket_scope=ticket_scope,
             parallel_requests=parallel,
             rate_limit_per_minute=rate,
             export_rate_limit_per_minute=export_rate,

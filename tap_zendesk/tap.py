@@ -24,6 +24,7 @@ from tap_zendesk.settings import (
     OBJECT_SIDELOADS,
     PER_TICKET_SIDELOADS,
     PREMADE_QUERIES,
+    TICKET_SCOPES,
     TICKET_SIDELOADS,
 )
 from tap_zendesk.streams import stream_classes
@@ -233,6 +234,20 @@ class TapZendesk(GuardedTap):
                 "`ticket_events` (default): comments in bulk from the ticket events export, "
                 "1000 events per request. `per_ticket`: one `/tickets/{id}/comments.json` read "
                 "per changed ticket, for accounts where the event export is not allowed."
+            ),
+        ),
+        th.Property(
+            "ticket_scope",
+            th.StringType,
+            default=TICKET_SCOPES[0],
+            allowed_values=list(TICKET_SCOPES),
+            title="Ticket scope (support type)",
+            description=(
+                "Which tickets the ticket exports and the ticket events export give "
+                "(`support_type_scope`): `all` (default), `agent` (tickets handled by people; "
+                "Zendesk's own default) or `ai_agent` (AI-agent tickets of bot-only "
+                "conversations). Applies to tickets, ticket_comments, ticket_audits, "
+                "ticket_events and the streams they feed."
             ),
         ),
         th.Property(

@@ -64,6 +64,9 @@ CASES = {
     "page_size zero": Case({"page_size": 0}, "page_size must be a whole number from 1 to 1000"),
     "timeout negative": Case({"request_timeout": -1}, "request_timeout must be a number"),
     "comments source unknown": Case({"comments_source": "x"}, "comments_source 'x' is not one"),
+    "ticket scope unknown": Case(
+        {"ticket_scope": "bots"}, "ticket_scope 'bots' is not one of all, agent, ai_agent"
+    ),
     # State
     "state not an object": Case(state=[1], message="the state must be a JSON object"),
     "bookmarks not an object": Case(state={"bookmarks": []}, message="must be an object"),

@@ -82,6 +82,7 @@ def test_start_date_accepts_dates_and_date_times():
         ({"page_size": 5000}, "page_size must be a whole number from 1 to 1000"),
         ({"request_timeout": 0}, "request_timeout must be a number of seconds > 0"),
         ({"max_retries": -2}, "max_retries must be a whole number from 0 to 100"),
+        ({"ticket_scope": "bots"}, "ticket_scope 'bots' is not one of all, agent, ai_agent"),
     ],
 )
 def test_each_bad_value_gets_a_message_naming_it(change, message):
@@ -117,3 +118,10 @@ def test_numbers_read_from_a_config_file_as_decimals_are_accepted():
     )
     assert settings.request_timeout == 2.5
     assert settings.rate_limit_per_minute == 700.0
+
+
+def test_ticket_scope_defaults_to_every_ticket_and_takes_zendesks_values():
+    """Zendesk's exports default to `agent`; AI-agent tickets would silently be missing."""
+    assert Settings.from_config(GOOD).ticket_scope == "all"
+    for scope in ("all", "agent", "ai_agent"):
+        assert Settings.from_config({**GOOD, "ticket_scope": scope}).ticket_scope == scope

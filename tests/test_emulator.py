@@ -213,7 +213,8 @@ def test_dataset_is_deterministic_and_shaped_like_zendesk() -> None:
 
 
 def test_cursor_export_chains_to_every_visible_ticket_once(emu, http) -> None:
-    items, pages = _cursor_export(http, emu.url + CURSOR_TICKETS, {"start_time": 0, "per_page": 7})
+    params = {"start_time": 0, "per_page": 7, "support_type_scope": "all"}
+    items, pages = _cursor_export(http, emu.url + CURSOR_TICKETS, params)
     truth = emu.dataset.truth("tickets")
     assert [t["id"] for t in items] == [i for i, _ in truth]
     assert [(t["generated_timestamp"], t["id"]) for t in items] == sorted(
@@ -238,6 +239,7 @@ def test_cursor_export_chains_to_every_visible_ticket_once(emu, http) -> None:
     )
     assert "per_page=7" in last["after_url"]
     assert "cursor=" in last["after_url"]
+    assert "support_type_scope=all" in last["after_url"]
     assert items[0]["url"] == f"{emu.url}/api/v2/tickets/{items[0]['id']}.json"
 
     # Resuming from the final cursor yields an empty page that still carries a cursor.
@@ -253,8 +255,51 @@ def test_cursor_export_exclude_deleted(emu, http) -> None:
     params = {"start_time": 0, "per_page": 40, "exclude_deleted": "true"}
     kept, pages = _cursor_export(http, emu.url + CURSOR_TICKETS, params)
     assert all(t["status"] != "deleted" for t in kept)
-    assert [t["id"] for t in kept] == [i for i, _ in emu.dataset.truth("tickets", True)]
+    # Without support_type_scope: Zendesk's default, agent tickets only.
+    truth = emu.dataset.truth("tickets", True, scope="agent")
+    assert [t["id"] for t in kept] == [i for i, _ in truth]
     assert all("exclude_deleted=true" in p["after_url"] for p in pages)
+
+
+def test_ticket_exports_serve_ai_agent_tickets_only_when_the_scope_asks(emu, http) -> None:
+    """support_type_scope: absent or `agent` leaves AI-agent tickets out, as Zendesk does."""
+    ai_agent = set(emu.dataset.ai_agent_ids())
+    every = [i for i, _ in emu.dataset.truth("tickets")]
+    assert 0 < len(ai_agent) < len(every) / 5
+    agents = [i for i in every if i not in ai_agent]
+    expected = {None: agents, "agent": agents, "ai_agent": sorted(ai_agent, key=every.index)}
+    expected["all"] = every
+    for scope, ids in expected.items():
+        params = {"start_time": 0, "per_page": 40}
+        if scope is not None:
+            params["support_type_scope"] = scope
+        items, pages = _cursor_export(http, emu.url + CURSOR_TICKETS, params)
+        assert [t["id"] for t in items] == ids, scope
+        assert all(len(p["tickets"]) == 40 for p in pages[:-1]), scope
+        time_pages = _time_export(http, emu.url + TIME_TICKETS, params)
+        assert {t["id"] for p in time_pages for t in p["tickets"]} == set(ids), scope
+
+    # A cursor is only a position: a follow-up without the parameter is read as `agent`.
+    params = {"start_time": 0, "per_page": 40, "support_type_scope": "all"}
+    first = http.get(emu.url + CURSOR_TICKETS, params=params).json()
+    rest = http.get(emu.url + CURSOR_TICKETS, params={"cursor": first["after_cursor"]}).json()
+    assert rest["tickets"]
+    assert not {t["id"] for t in rest["tickets"]} & ai_agent
+
+    for url in (CURSOR_TICKETS, TIME_TICKETS):
+        bad = http.get(emu.url + url, params={"start_time": 0, "support_type_scope": "bot"})
+        assert bad.status_code == 400
+        assert bad.json()["error"] == "InvalidValue"
+        assert "support_type_scope" in bad.json()["description"]
+    # Exports of other objects do not take it: ignored.
+    users = http.get(emu.url + CURSOR_USERS, params={"start_time": 0, "support_type_scope": "x"})
+    assert users.status_code == 200
+    # Per-ticket reads are not scoped (nothing documents a scope there).
+    live = [t["id"] for t in emu.dataset.visible("tickets") if t["status"] != "deleted"]
+    some = next(i for i in live if i in ai_agent)
+    comments = http.get(f"{emu.url}/api/v2/tickets/{some}/comments.json")
+    assert comments.status_code == 200
+    assert comments.json()["comments"]
 
 
 def test_users_cursor_export_and_bad_cursor(emu, http) -> None:
@@ -540,7 +585,8 @@ def test_scripted_faults_are_fifo_and_random_faults_are_seeded(emu, http) -> Non
 
 
 def test_mutations_appear_after_the_final_cursor_and_nothing_else(emu, http) -> None:
-    _, pages = _cursor_export(http, emu.url + CURSOR_TICKETS, {"start_time": 0})
+    every = {"support_type_scope": "all"}
+    _, pages = _cursor_export(http, emu.url + CURSOR_TICKETS, {"start_time": 0, **every})
     final_cursor = pages[-1]["after_cursor"]
     before = {t["id"]: t for t in emu.dataset.visible("tickets")}
     org_end = _time_export(http, emu.url + TIME_ORGS, {"start_time": 0})[-1]["end_time"]
@@ -557,7 +603,7 @@ def test_mutations_appear_after_the_final_cursor_and_nothing_else(emu, http) -> 
     )
     stamp = changed["timestamp"]
     assert stamp > max(t["generated_timestamp"] for t in before.values())
-    resumed = http.get(emu.url + CURSOR_TICKETS, params={"cursor": final_cursor}).json()
+    resumed = http.get(emu.url + CURSOR_TICKETS, params={"cursor": final_cursor, **every}).json()
     assert resumed["end_of_stream"] is True
     got = {t["id"]: t for t in resumed["tickets"]}
     assert sorted(got) == changed["tickets"]
@@ -633,7 +679,8 @@ def test_cli_prints_url_and_stops_on_sigterm(tmp_path) -> None:
         assert url_file.read_text().strip() == url
         creds = requests.get(url + "/__emulator/credentials", timeout=5).json()
         auth = (creds["email"] + "/token", creds["api_token"])
-        page = requests.get(url + CURSOR_TICKETS, params={"start_time": 0}, auth=auth, timeout=5)
+        every = {"start_time": 0, "support_type_scope": "all"}
+        page = requests.get(url + CURSOR_TICKETS, params=every, auth=auth, timeout=5)
         assert len(page.json()["tickets"]) == 40
         # Password auth is off unless --password-enabled is given.
         password = (creds["email"], creds["password"])

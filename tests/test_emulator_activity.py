@@ -204,7 +204,8 @@ def _cbp(http: requests.Session, url: str, size: int, **extra: Any) -> list[dict
 
 
 def test_ticket_events_export_chains_to_every_visible_audit_once(emu, http) -> None:
-    params = {"start_time": 0, "per_page": 6, "include": "comment_events"}
+    every = {"support_type_scope": "all"}
+    params = {"start_time": 0, "per_page": 6, "include": "comment_events", **every}
     items, pages = _export(http, emu.url + EVENTS, params)
     truth = emu.dataset.truth("ticket_events")
     assert [(i["id"], i["timestamp"]) for i in items] == truth
@@ -213,6 +214,7 @@ def test_ticket_events_export_chains_to_every_visible_audit_once(emu, http) -> N
     assert list(pages[0]) == ["ticket_events", "count", "end_of_stream", "next_page", "end_time"]
     assert all("include=comment_events" in p["next_page"] for p in pages)
     assert all("per_page=6" in p["next_page"] for p in pages)
+    assert all("support_type_scope=all" in p["next_page"] for p in pages)
     # Same-second clusters are expanded past per_page and skipped with end_time = ts + 1.
     expanded = [p for p in pages if p["count"] > 6]
     assert expanded
@@ -220,7 +222,7 @@ def test_ticket_events_export_chains_to_every_visible_audit_once(emu, http) -> N
     assert pages[-1]["end_of_stream"] is True
     assert pages[-1]["next_page"]
 
-    plain, _ = _export(http, emu.url + EVENTS, {"start_time": 0, "per_page": 50})
+    plain, _ = _export(http, emu.url + EVENTS, {"start_time": 0, "per_page": 50, **every})
     assert [i["id"] for i in plain] == [i["id"] for i in items]
     with_comments = {i["id"]: i for i in items}
     kinds: Counter[str] = Counter()
@@ -233,6 +235,30 @@ def test_ticket_events_export_chains_to_every_visible_audit_once(emu, http) -> N
             k: v for k, v in full.items() if k != "child_events"
         }
     assert set(kinds) == {"Create", "Change", "Comment", "Notification"}
+
+
+def test_ticket_events_export_serves_ai_agent_tickets_only_when_the_scope_asks(emu, http) -> None:
+    """support_type_scope on the ticket events export; the metric events export has none."""
+    ai_agent = set(emu.dataset.ai_agent_ids())
+    every = emu.dataset.truth("ticket_events")
+    owner = {e["id"]: e["ticket_id"] for e in emu.dataset.ticket_events(include_comments=False)}
+    agents = [pair for pair in every if owner[pair[0]] not in ai_agent]
+    bots = [pair for pair in every if owner[pair[0]] in ai_agent]
+    assert agents
+    assert bots
+    for scope, expected in ((None, agents), ("agent", agents), ("ai_agent", bots), ("all", every)):
+        params = {"start_time": 0, "per_page": 50}
+        if scope is not None:
+            params["support_type_scope"] = scope
+        items, _ = _export(http, emu.url + EVENTS, params)
+        assert [(i["id"], i["timestamp"]) for i in items] == expected, scope
+        assert emu.dataset.truth("ticket_events", scope=scope or "agent") == expected
+    bad = http.get(emu.url + EVENTS, params={"start_time": 0, "support_type_scope": "everyone"})
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "InvalidValue"
+
+    metrics, _ = _export(http, emu.url + METRICS, {"start_time": 0})
+    assert {m["ticket_id"] for m in metrics} & ai_agent
 
 
 def test_ticket_events_item_and_child_shapes(emu, http) -> None:
@@ -745,9 +771,8 @@ def test_seed_history_replays_to_every_live_ticket() -> None:
 
 
 def test_mutations_add_exactly_the_reported_activity_after_the_final_end_time(emu, http) -> None:
-    events, event_pages = _export(
-        http, emu.url + EVENTS, {"start_time": 0, "include": "comment_events"}
-    )
+    every = {"include": "comment_events", "support_type_scope": "all"}
+    events, event_pages = _export(http, emu.url + EVENTS, {"start_time": 0, **every})
     metrics, metric_pages = _export(http, emu.url + METRICS, {"start_time": 0})
     events_end, metrics_end = event_pages[-1]["end_time"], metric_pages[-1]["end_time"]
     before = {t["id"]: t for t in emu.dataset.visible("tickets")}
@@ -756,9 +781,7 @@ def test_mutations_add_exactly_the_reported_activity_after_the_final_end_time(em
         update_tickets=5, create_tickets=3, delete_tickets=1, system_update_tickets=2
     )
     stamp = changed["timestamp"]
-    resumed = http.get(
-        emu.url + EVENTS, params={"start_time": events_end, "include": "comment_events"}
-    ).json()
+    resumed = http.get(emu.url + EVENTS, params={"start_time": events_end, **every}).json()
     assert resumed["end_of_stream"] is True
     old = {e["id"] for e in events}
     fresh = [e for e in resumed["ticket_events"] if e["id"] not in old]

@@ -63,7 +63,13 @@ def test_user_agent_names_the_tap_and_its_version():
 def test_first_request_sends_start_time_and_page_size():
     call = sent({**BASE, "api_token": "tok", "page_size": 250})
     # ticket_metrics, selected by default, comes from the export's metric_sets side-load.
-    assert query(call) == {"start_time": "1704067200", "per_page": "250", "include": "metric_sets"}
+    # support_type_scope=all: without it Zendesk leaves AI-agent tickets out.
+    assert query(call) == {
+        "start_time": "1704067200",
+        "per_page": "250",
+        "include": "metric_sets",
+        "support_type_scope": "all",
+    }
 
 
 def test_start_time_is_never_within_the_last_minute():
@@ -75,7 +81,18 @@ def test_start_time_is_never_within_the_last_minute():
 def test_a_saved_cursor_is_resumed_without_start_time():
     state = {"bookmarks": {"tickets": {"cursor": "c2F2ZWQ=", "replication_key_value": 1}}}
     call = sent({**BASE, "api_token": "tok"}, state)
-    assert query(call) == {"cursor": "c2F2ZWQ=", "per_page": "1000", "include": "metric_sets"}
+    assert query(call) == {
+        "cursor": "c2F2ZWQ=",
+        "per_page": "1000",
+        "include": "metric_sets",
+        "support_type_scope": "all",
+    }
+
+
+@pytest.mark.parametrize("scope", ["agent", "ai_agent", "all"])
+def test_ticket_scope_is_sent_as_support_type_scope(scope):
+    call = sent({**BASE, "api_token": "tok", "ticket_scope": scope})
+    assert query(call)["support_type_scope"] == scope
 
 
 def test_a_bookmark_without_cursor_restarts_at_the_later_of_bookmark_and_start_date():

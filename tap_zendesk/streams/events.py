@@ -47,6 +47,7 @@ class TicketEventsExport(IncrementalExportStream):
     export_style = TimeExport
     # One request shape serves every stream of the export, so each always sees the same items.
     export_params = {"include": "comment_events"}
+    scoped_by_support_type = True
 
     def record_timestamp(self, record: Record) -> int:
         """Export items are filed under their `timestamp` (Unix seconds)."""

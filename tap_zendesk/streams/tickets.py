@@ -29,6 +29,7 @@ class TicketsStream(TypedCustomFields, SideloadingTicketExport):
     records_key = "tickets"
     replication_key = "generated_timestamp"
     excludes_deleted_server_side = True
+    scoped_by_support_type = True
     custom_field_source = TICKET_FIELDS
     core = True
 
@@ -220,6 +221,7 @@ class TicketCommentsPerTicket(CommentsStream, IncrementalExportStream):
     path = TicketsStream.path
     records_key = "tickets"
     replication_key = "created_at"
+    scoped_by_support_type = True
 
     def new_paginator(self, context: Context | None) -> Paginator:
         """Resume the tickets cursor; open the comment window where the last run ended."""

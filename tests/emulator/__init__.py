@@ -5,6 +5,8 @@ exports §4, rate limits §6, errors §7, objects §8), embedded here so a fresh
 
 - cursor exports ``/api/v2/incremental/{tickets,users}/cursor.json`` and time-based exports
   ``/api/v2/incremental/{tickets,users,organizations}.json`` with Zendesk's paging quirks;
+- AI-agent tickets (a tenth of the seed tickets), which the ticket exports and the ticket
+  events export serve only under ``support_type_scope=ai_agent`` or ``all`` (dataset.py);
 - ticket activity (§5.1-§5.4): time-based ``/api/v2/incremental/ticket_events.json`` (with
   ``include=comment_events``) and ``/api/v2/incremental/ticket_metric_events.json``, and per
   ticket ``/api/v2/tickets/{id}/comments.json`` and ``/audits.json`` (cursor or offset pages);

@@ -637,12 +637,18 @@ class Activity:
         cutoff: int,
         stuck: bool,
         capped: bool = False,
+        tickets: Callable[[int], bool] | None = None,
     ) -> TimePage[Any]:
-        """A time-based export page: of audits, or of metric event positions."""
+        """A time-based export page: of audits, or of metric event positions.
+
+        ``tickets`` keeps the audits of the tickets it accepts (support_type_scope), before
+        paging, so a page holds per_page of them; metric events are never filtered.
+        """
         if kind == TICKET_EVENTS:
-            return select_time_page(
-                self._audits, _ts_of, start_time, per_page, cutoff, stuck, capped
-            )
+            audits = self._audits
+            if tickets is not None:
+                audits = [a for a in audits if tickets(a.ticket_id)]
+            return select_time_page(audits, _ts_of, start_time, per_page, cutoff, stuck, capped)
         positions = range(self._metric_ends[-1] if self._metric_ends else 0)
         return select_time_page(
             positions, self._metric_ts, start_time, per_page, cutoff, stuck, capped
@@ -662,18 +668,25 @@ class Activity:
         stop = min(max(start, 0) + size, len(visible))
         return list(visible[start:stop]), stop < len(visible)
 
-    def visible(self, kind: str, cutoff: int) -> Sequence[Any]:
-        """What an export from ``start_time=0`` returns: audits, or metric event positions."""
+    def visible(
+        self, kind: str, cutoff: int, tickets: Callable[[int], bool] | None = None
+    ) -> Sequence[Any]:
+        """What an export from ``start_time=0`` returns: audits (of the tickets ``tickets``
+        accepts, if given), or metric event positions."""
         audits = self._audits
         shown = bisect_right(audits, cutoff, key=_ts_of)
         if kind == TICKET_EVENTS:
+            if tickets is not None:
+                return [a for a in audits[:shown] if tickets(a.ticket_id)]
             return audits[:shown]
         return range(self._metric_ends[shown - 1] if shown else 0)
 
-    def truth(self, kind: str, cutoff: int) -> list[tuple[int, int]]:
+    def truth(
+        self, kind: str, cutoff: int, tickets: Callable[[int], bool] | None = None
+    ) -> list[tuple[int, int]]:
         """``(id, timestamp)`` of every visible export item, in export order."""
         if kind == TICKET_EVENTS:
-            return [(a.id, a.ts) for a in self.visible(kind, cutoff)]
+            return [(a.id, a.ts) for a in self.visible(kind, cutoff, tickets)]
         located = (self._metric_at(i) for i in self.visible(kind, cutoff))
         return [(_metric_id(audit, j), audit.ts) for audit, j in located]
 

@@ -36,6 +36,21 @@ PLACEHOLDER_BASE_URL = "https://emulator.invalid"
 ADMIN_EMAIL = "admin@emulator.test"
 SUPPORT_ADDRESS = "support@emulator.zendesk.test"
 
+# `support_type_scope` of the ticket exports (`incremental/tickets`, `incremental/tickets/
+# cursor`) and of the ticket events export: "Lists tickets by support type. Possible values are
+# "all", "agent", or "ai_agent". Defaults to "agent"" (Incremental Exports reference,
+# https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/,
+# query parameters of those endpoints; API-NOTES §0b). Nothing else documents it: search,
+# per-ticket reads, side-loads and the metric events export serve every ticket.
+SUPPORT_TYPE_SCOPES = ("agent", "ai_agent", "all")
+DEFAULT_SUPPORT_TYPE_SCOPE = "agent"
+ALL_SUPPORT_TYPES = "all"
+# Share of seed tickets that are AI-agent tickets: those Zendesk creates for conversations an
+# AI agent or bot handled alone (support articles 9204149016346 and 10583968528538, enforced
+# for every account from 4 May 2026). No documented ticket property tells them apart, so the
+# served ticket is shaped like any other; only the export scope separates them.
+AI_AGENT_SHARE = 0.1
+
 # Items changed within the last minute are not exported yet (API-NOTES §4.2).
 VISIBILITY_DELAY = 60
 # Mutations land this far in the past: inside the visible range yet later than seed data.
@@ -216,15 +231,25 @@ def encode(obj: Json) -> bytes:
 class Record:
     """One exported object: its sort keys and the bytes served verbatim."""
 
-    __slots__ = ("deleted", "id", "raw", "tb", "ts")
+    __slots__ = ("ai_agent", "deleted", "id", "raw", "tb", "ts")
 
-    def __init__(self, item_id: int, ts: int, tb: int, raw: bytes, deleted: bool = False) -> None:
+    def __init__(
+        self,
+        item_id: int,
+        ts: int,
+        tb: int,
+        raw: bytes,
+        deleted: bool = False,
+        ai_agent: bool = False,
+    ) -> None:
         self.id = item_id
         self.ts = ts
         # Tie-breaker inside one second for the time-based order, which is not by id.
         self.tb = tb
         self.raw = raw
         self.deleted = deleted
+        # An AI-agent ticket: exported only when support_type_scope asks for it.
+        self.ai_agent = ai_agent
 
 
 _cursor_key = attrgetter("ts", "id")
@@ -234,6 +259,18 @@ _ts_key = attrgetter("ts")
 
 def _not_deleted(record: Record) -> bool:
     return not record.deleted
+
+
+def check_scope(scope: str) -> str:
+    """``scope`` if it is a support_type_scope value, else ValueError."""
+    if scope not in SUPPORT_TYPE_SCOPES:
+        raise ValueError(f"support_type_scope must be one of {', '.join(SUPPORT_TYPE_SCOPES)}")
+    return scope
+
+
+def in_scope(scope: str, ai_agent: bool) -> bool:
+    """Whether a ticket of that support type is exported under ``scope``."""
+    return scope == ALL_SUPPORT_TYPES or (scope == "ai_agent") == ai_agent
 
 
 class Dataset:
@@ -273,6 +310,7 @@ class Dataset:
         self._agents: list[int] = []
         self._end_users: list[int] = []
         self._problems: list[int] = []
+        self._ai_agent_ids: set[int] = set()
         self._activity: Activity | None = None
         end = self.generated_at - 7200
         start = end - 30 * 86400
@@ -311,36 +349,84 @@ class Dataset:
         with self._lock:
             return self._kind(kind)[item_id].ts
 
+    def ai_agent_ids(self) -> list[int]:
+        """Ids of the AI-agent tickets, in id order.
+
+        Seed tickets only: tickets created by ``mutate`` stand for agents' and API tickets.
+        An update keeps a ticket's support type (escalating an AI-agent ticket, which makes it
+        an agent ticket in Zendesk, is not modelled).
+        """
+        with self._lock:
+            return sorted(self._ai_agent_ids)
+
     def max_ts(self, kind: str) -> int:
         with self._lock:
             ordered = self._by_cursor[_check(kind)]
             return ordered[-1].ts if ordered else 0
 
-    def visible(self, kind: str, exclude_deleted: bool = False) -> list[Json]:
-        """Copies of the objects an export from ``start_time=0`` returns now, cursor order."""
-        return [json.loads(raw) for raw in self._visible_raw(kind, exclude_deleted)]
+    def visible(
+        self, kind: str, exclude_deleted: bool = False, scope: str = ALL_SUPPORT_TYPES
+    ) -> list[Json]:
+        """Copies of the objects an export from ``start_time=0`` returns now, cursor order.
 
-    def truth(self, kind: str, exclude_deleted: bool = False) -> list[tuple[int, int]]:
+        ``scope`` is the tickets export's support_type_scope; the default is every ticket,
+        what a client asking for ``all`` gets (Zendesk's own default is ``agent``).
+        """
+        return [json.loads(raw) for raw in self._visible_raw(kind, exclude_deleted, scope)]
+
+    def truth(
+        self, kind: str, exclude_deleted: bool = False, scope: str = ALL_SUPPORT_TYPES
+    ) -> list[tuple[int, int]]:
         """``(id, ts)`` of every visible object in cursor order: what a full sync must see.
 
         Also answers for the activity kinds, in their export order (``exclude_deleted`` does
-        not apply: audits of deleted tickets stay in the ticket events export).
+        not apply: audits of deleted tickets stay in the ticket events export). ``scope``
+        applies to tickets and ticket events, as support_type_scope does (default: all).
         """
         cutoff = self.now() - VISIBILITY_DELAY
         if kind in ACTIVITY_KINDS:
             with self._lock:
-                return self.activity().truth(kind, cutoff)
+                return self.activity().truth(kind, cutoff, self._ticket_filter(kind, scope))
         with self._lock:
-            ordered = self._by_cursor[_check(kind)]
-            stop = bisect_right(ordered, cutoff, key=_ts_key)
-            return [(r.id, r.ts) for r in ordered[:stop] if not (exclude_deleted and r.deleted)]
+            return [
+                (r.id, r.ts) for r in self._visible_records(kind, cutoff, exclude_deleted, scope)
+            ]
 
-    def _visible_raw(self, kind: str, exclude_deleted: bool) -> list[bytes]:
+    def _visible_raw(self, kind: str, exclude_deleted: bool, scope: str) -> list[bytes]:
         cutoff = self.now() - VISIBILITY_DELAY
         with self._lock:
-            ordered = self._by_cursor[_check(kind)]
-            stop = bisect_right(ordered, cutoff, key=_ts_key)
-            return [r.raw for r in ordered[:stop] if not (exclude_deleted and r.deleted)]
+            return [r.raw for r in self._visible_records(kind, cutoff, exclude_deleted, scope)]
+
+    def _visible_records(
+        self, kind: str, cutoff: int, exclude_deleted: bool, scope: str
+    ) -> list[Record]:
+        ordered = self._by_cursor[_check(kind)]
+        stop = bisect_right(ordered, cutoff, key=_ts_key)
+        keep = self._keep(kind, exclude_deleted, scope)
+        return ordered[:stop] if keep is None else [r for r in ordered[:stop] if keep(r)]
+
+    def _keep(
+        self, kind: str, exclude_deleted: bool, scope: str
+    ) -> Callable[[Record], bool] | None:
+        """Which records of ``kind`` an export with these parameters serves (None: all)."""
+        scoped = kind == "tickets" and check_scope(scope) != ALL_SUPPORT_TYPES
+        if scoped and exclude_deleted:
+            return lambda r: not r.deleted and in_scope(scope, r.ai_agent)
+        if scoped:
+            return lambda r: in_scope(scope, r.ai_agent)
+        return _not_deleted if exclude_deleted else None
+
+    def _ticket_filter(self, kind: str, scope: str) -> Callable[[int], bool] | None:
+        """Which tickets' activity the ``kind`` export serves under ``scope`` (None: all).
+
+        The metric events export is not documented to take support_type_scope: unfiltered.
+        """
+        if kind != "ticket_events" or check_scope(scope) == ALL_SUPPORT_TYPES:
+            return None
+        ai_agent = self._ai_agent_ids
+        if scope == "ai_agent":
+            return ai_agent.__contains__
+        return lambda ticket_id: ticket_id not in ai_agent
 
     # ----------------------------------------------------------------- export pages
 
@@ -352,10 +438,12 @@ class Dataset:
         *,
         exclude_deleted: bool = False,
         now: int | None = None,
+        scope: str = ALL_SUPPORT_TYPES,
     ) -> CursorPage[bytes]:
-        """Cursor-export page of serialised items after position ``after``."""
+        """Cursor-export page of serialised items after position ``after``; ``scope`` is the
+        tickets export's support_type_scope (default: every ticket)."""
         cutoff = (self.now() if now is None else now) - VISIBILITY_DELAY
-        keep = _not_deleted if exclude_deleted else None
+        keep = self._keep(kind, exclude_deleted, scope)
         with self._lock:
             page = select_cursor_page(
                 self._by_cursor[_check(kind)], _cursor_key, after, per_page, cutoff, keep
@@ -373,25 +461,33 @@ class Dataset:
         now: int | None = None,
         include_comments: bool = False,
         capped: bool = False,
+        scope: str = ALL_SUPPORT_TYPES,
     ) -> TimePage[bytes]:
         """Time-based export page of serialised items from ``start_time``.
 
         ``kind`` may also be an activity kind; ``include_comments`` is ticket events'
-        ``include=comment_events``.
+        ``include=comment_events``. ``scope`` is support_type_scope, which tickets and ticket
+        events take (default: every ticket).
         """
         cutoff = (self.now() if now is None else now) - VISIBILITY_DELAY
         if kind in ACTIVITY_KINDS:
             with self._lock:
                 activity = self.activity()
-                selected = activity.select(kind, start_time, per_page, cutoff, stuck, capped)
+                tickets = self._ticket_filter(kind, scope)
+                selected = activity.select(
+                    kind, start_time, per_page, cutoff, stuck, capped, tickets
+                )
                 base = self.base_url
             # Stored activity never changes, so rendering needs no lock.
             raws = activity.render_export(kind, selected.items, base, include_comments)
             return TimePage(raws, selected.end_time, selected.end_of_stream)
         with self._lock:
-            page = select_time_page(
-                self._by_time[_check(kind)], _ts_key, start_time, per_page, cutoff, stuck, capped
-            )
+            ordered = self._by_time[_check(kind)]
+            keep = self._keep(kind, False, scope)
+            if keep is not None:
+                # Left out before paging, so a page holds per_page tickets of the scope.
+                ordered = [r for r in ordered if keep(r)]
+            page = select_time_page(ordered, _ts_key, start_time, per_page, cutoff, stuck, capped)
             raws = [r.raw for r in page.items]
         return TimePage(items=raws, end_time=page.end_time, end_of_stream=page.end_of_stream)
 
@@ -445,19 +541,22 @@ class Dataset:
             audits = activity.audits(ticket_id)
         return [json.loads(text) for _, text in activity.comment_texts(audits, base)]
 
-    def ticket_events(self, include_comments: bool = True) -> list[Json]:
-        """The items an export of ``/incremental/ticket_events`` from 0 returns now."""
-        return self._visible_activity("ticket_events", include_comments)
+    def ticket_events(
+        self, include_comments: bool = True, scope: str = ALL_SUPPORT_TYPES
+    ) -> list[Json]:
+        """The items an export of ``/incremental/ticket_events`` from 0 returns now, with
+        support_type_scope ``scope`` (default: every ticket's)."""
+        return self._visible_activity("ticket_events", include_comments, scope)
 
     def metric_events(self) -> list[Json]:
         """The items an export of ``/incremental/ticket_metric_events`` from 0 returns now."""
-        return self._visible_activity("ticket_metric_events", False)
+        return self._visible_activity("ticket_metric_events", False, ALL_SUPPORT_TYPES)
 
-    def _visible_activity(self, kind: str, include_comments: bool) -> list[Json]:
+    def _visible_activity(self, kind: str, include_comments: bool, scope: str) -> list[Json]:
         cutoff = self.now() - VISIBILITY_DELAY
         with self._lock:
             activity, base = self.activity(), self.base_url
-            items = activity.visible(kind, cutoff)
+            items = activity.visible(kind, cutoff, self._ticket_filter(kind, scope))
         raws = activity.render_export(kind, items, base, include_comments)
         return [json.loads(raw) for raw in raws]
 
@@ -787,6 +886,9 @@ class Dataset:
         rnd = rng.random
         self._build_pools(rng)
         stamps = _cluster_timestamps(rng, n, start, end)
+        # A stream of its own, so the tickets themselves are what they were before AI-agent
+        # tickets existed here.
+        ai_draw = random.Random(f"ai-agent:{self.seed}").random
         records = []
         append = records.append
         for tid, gts in zip(self._seed_ids("tickets", n), stamps, strict=True):
@@ -794,7 +896,10 @@ class Dataset:
             created = updated if rnd() < 0.25 else updated - 60 - int(rnd() * 40 * 86400)
             status = _STATUSES[int(rnd() * len(_STATUSES))]
             raw = self._ticket_json(rnd, tid, created, updated, gts, status)
-            append(Record(tid, gts, int(rnd() * _TB_RANGE), raw, status == "deleted"))
+            ai_agent = ai_draw() < AI_AGENT_SHARE
+            if ai_agent:
+                self._ai_agent_ids.add(tid)
+            append(Record(tid, gts, int(rnd() * _TB_RANGE), raw, status == "deleted", ai_agent))
         self._store("tickets", records)
 
     def _new_ticket(self, rng: random.Random, ts: int) -> Record:

@@ -34,7 +34,17 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from .admin import ROUTES as ACCOUNT_LIST_ROUTES
 from .admin import AccountLists
 from .catalog import organization_fields, user_fields
-from .dataset import ACTIVITY_KINDS, ADMIN_EMAIL, KINDS, Dataset, encode
+from .dataset import (
+    ACTIVITY_KINDS,
+    ADMIN_EMAIL,
+    ALL_SUPPORT_TYPES,
+    DEFAULT_SUPPORT_TYPE_SCOPE,
+    KINDS,
+    SUPPORT_TYPE_SCOPES,
+    Dataset,
+    check_scope,
+    encode,
+)
 from .exports import (
     DEFAULT_PER_PAGE,
     InvalidCursorError,
@@ -127,6 +137,9 @@ _BAD_CURSOR = {"error": "InvalidCursor", "description": "Invalid cursor"}
 # Cursor pages of the metric events export hold at most 100 (API-NOTES §5.4, OAS
 # ListTicketMetricEvents).
 METRIC_EVENTS_MAX_PAGE_SIZE = 100
+# The exports documented to take support_type_scope (dataset.SUPPORT_TYPE_SCOPES); the others
+# serve every ticket's data whatever is asked.
+_SCOPED_KINDS = ("tickets", "ticket_events")
 _GATEWAY_TITLES = {
     500: "500 Internal Server Error",
     502: "502 Bad Gateway",
@@ -201,6 +214,7 @@ class _Stats:
             self._throttled: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
             self._includes: Counter[tuple[str, str]] = Counter()
+            self._scopes: Counter[tuple[str, str]] = Counter()
 
     def request(self, path: str) -> None:
         with self._lock:
@@ -222,6 +236,10 @@ class _Stats:
         with self._lock:
             self._includes[path, include] += 1
 
+    def scoped(self, path: str, scope: str) -> None:
+        with self._lock:
+            self._scopes[path, scope] += 1
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -235,6 +253,11 @@ class _Stats:
                 "include_by_path": {
                     path: {v: n for (p, v), n in self._includes.items() if p == path}
                     for path, _ in self._includes
+                },
+                # support_type_scope values sent, per path; requests without it are not counted.
+                "scope_by_path": {
+                    path: {v: n for (p, v), n in self._scopes.items() if p == path}
+                    for path, _ in self._scopes
                 },
             }
 
@@ -564,6 +587,25 @@ class Emulator:
             # Assumption: not recorded; an integer is required as for start_time.
             return _invalid("per_page must be an integer", headers=headers)
 
+    @staticmethod
+    def _scope(
+        kind: str, query: Mapping[str, str], headers: list[tuple[str, str]]
+    ) -> str | Response:
+        """The support_type_scope a tickets or ticket events export serves; absent, Zendesk's
+        default ``agent``, which leaves AI-agent tickets out (dataset.SUPPORT_TYPE_SCOPES)."""
+        if kind not in _SCOPED_KINDS:
+            return ALL_SUPPORT_TYPES
+        scope = query.get("support_type_scope", DEFAULT_SUPPORT_TYPE_SCOPE)
+        try:
+            return check_scope(scope)
+        except ValueError:
+            # Assumption: Zendesk does not document its answer to an unknown value; a 400 in
+            # the InvalidValue style its exports use for other bad parameters.
+            return _invalid(
+                f"support_type_scope must be one of {', '.join(SUPPORT_TYPE_SCOPES)}",
+                headers=headers,
+            )
+
     def _cursor_export(
         self, kind: str, canonical: str, query: Mapping[str, str], headers: list[tuple[str, str]]
     ) -> Response:
@@ -581,8 +623,13 @@ class Emulator:
             if isinstance(start_time, Response):
                 return start_time
             after = start_position(start_time)
+        scope = self._scope(kind, query, headers)
+        if isinstance(scope, Response):
+            return scope
         exclude = kind == "tickets" and query.get("exclude_deleted", "").lower() in ("true", "1")
-        page = self.dataset.cursor_page(kind, after, per_page, exclude_deleted=exclude, now=now)
+        page = self.dataset.cursor_page(
+            kind, after, per_page, exclude_deleted=exclude, now=now, scope=scope
+        )
         items, sideloads = self._with_sideloads(kind, query, page.items)
         cursor = encode_cursor(*page.after)
         params = {"cursor": cursor}
@@ -590,6 +637,11 @@ class Emulator:
             params["per_page"] = str(per_page)
         if kind == "tickets" and "exclude_deleted" in query:
             params["exclude_deleted"] = query["exclude_deleted"]
+        if kind in _SCOPED_KINDS and "support_type_scope" in query:
+            # Assumption: echoed like per_page (recorded in after_url, API-NOTES §4.3); no
+            # recorded after_url shows support_type_scope. The cursor itself is only a position,
+            # so a follow-up without the parameter is read with the default scope.
+            params["support_type_scope"] = scope
         if sideloads is not None:
             params["include"] = query["include"]
         # Sorted like Rails' to_query, which is the order seen in recorded URLs.
@@ -615,6 +667,9 @@ class Emulator:
             return start_time
         if kind == "ticket_metric_events" and "page[size]" in query:
             return self._metric_events_cursor(canonical, query, start_time, now, headers)
+        scope = self._scope(kind, query, headers)
+        if isinstance(scope, Response):
+            return scope
         sideloads = query.get("include", "").split(",")
         page = self.dataset.time_page(
             kind,
@@ -624,11 +679,15 @@ class Emulator:
             now=now,
             include_comments=kind == "ticket_events" and "comment_events" in sideloads,
             capped=self.capped_same_second,
+            scope=scope,
         )
         items, sideloads = self._with_sideloads(kind, query, page.items)
         params = {"start_time": str(page.end_time)}
         if "per_page" in query:
             params["per_page"] = str(per_page)
+        if kind in _SCOPED_KINDS and "support_type_scope" in query:
+            # Assumption, as for after_url in _cursor_export: echoed like per_page.
+            params["support_type_scope"] = scope
         if (kind in ACTIVITY_KINDS or sideloads is not None) and "include" in query:
             params["include"] = query["include"]
         # next_page is never null, not even at end_of_stream (API-NOTES §4.3).
@@ -850,7 +909,9 @@ class Emulator:
         if kind not in KINDS + ACTIVITY_KINDS:
             raise ValueError(f"kind must be one of {KINDS + ACTIVITY_KINDS}")
         exclude = query.get("exclude_deleted", "").lower() in ("true", "1")
-        pairs = self.dataset.truth(kind, exclude_deleted=exclude)
+        # Every ticket unless asked otherwise: what the tap's default ticket_scope reads.
+        scope = check_scope(query.get("support_type_scope", ALL_SUPPORT_TYPES))
+        pairs = self.dataset.truth(kind, exclude_deleted=exclude, scope=scope)
         return {
             "kind": kind,
             "count": len(pairs),
@@ -960,6 +1021,8 @@ class _Handler(BaseHTTPRequestHandler):
         stats.request(path)
         if "include" in query:
             stats.included(path, query["include"])
+        if "support_type_scope" in query:
+            stats.scoped(path, query["support_type_scope"])
         auth = self.headers.get("Authorization")
         fault = emulator.faults.pick(path)
         if fault is None:
