@@ -27,7 +27,7 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_zendesk import __version__
-from tap_zendesk.auth import authenticator_for
+from tap_zendesk.auth import authenticator_for, rejection_message
 from tap_zendesk.errors import (
     AuthenticationFailed,
     ClientError,
@@ -187,7 +187,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     @cached_property
     def oauth(self) -> OAuthTokens | None:
         """The run's OAuth tokens, shared by every stream, when auth_method is oauth."""
-        if self.settings.auth_method != "oauth":
+        if self.settings.auth_method not in ("oauth", "client_credentials"):
             return None
         return per_tap(self._tap, "oauth", lambda: OAuthTokens(self.settings, self._tap.logger))
 
@@ -633,11 +633,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             raise ZendeskError(msg)
         text = zendesk_error_text(response)
         if status == 401:
-            who = self.settings.email or "the OAuth token"
-            msg = (
-                f"authentication failed for {who} at {self.settings.base_url}: check "
-                f"auth_method and the credential ({text})"
-            )
+            msg = rejection_message(self.settings, text)
             raise AuthenticationFailed(msg, token_rejected=_token_rejected(response))
         path = urlsplit(response.url).path.removeprefix(urlsplit(self.url_base).path)
         if status == 403:
