@@ -510,6 +510,12 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def current_user(self) -> dict[str, t.Any]:
+        """The Zendesk user the credential authenticates as (`GET /users/me`)."""
+        body = self.fetch({}, None, path="/users/me.json")
+        user = body.get("user") if isinstance(body, dict) else None
+        return user if isinstance(user, dict) else {}
+
     # Requests, retries and the error policy ------------------------------------------------
 
     def fetch(

@@ -178,6 +178,8 @@ class OAuthTokens:
         self._renew_at: float | None = None  # epoch seconds; None: renewed only on a 401
         self._refresh_token: str | None = None
         self._origin: str | None = None
+        # Refresh tokens older than this lineage that a config may still name.
+        self._replaces: list[str] = []
         self._store: TokenStore | None = None
         if self._client is not None:
             self.access_token = None  # made on first use
@@ -268,7 +270,8 @@ class OAuthTokens:
                 )
                 raise AuthenticationFailed(msg)
             saved = None
-        if saved is not None and configured in (None, saved.get("origin")):
+        newer = [saved.get("origin"), *(saved.get("replaces") or [])] if saved else []
+        if saved is not None and (configured is None or configured in newer):
             self._adopt(saved)
             self._logger.info("Using the OAuth tokens saved in %s", self._store.path)
             return
@@ -286,6 +289,7 @@ class OAuthTokens:
     def _adopt(self, saved: dict[str, t.Any]) -> None:
         self._refresh_token = str(saved["refresh_token"])
         self._origin = saved.get("origin")
+        self._replaces = list(saved.get("replaces") or [])
         access = saved.get("access_token")
         self.access_token = access if isinstance(access, str) and access else None
         renew_at = saved.get("access_token_renew_at")
@@ -347,6 +351,7 @@ class OAuthTokens:
         assert self._store is not None
         content = {
             "origin": self._origin,
+            "replaces": self._replaces,
             "client_id": self._refresh.client_id if self._refresh else None,
             "access_token": self.access_token,
             "access_token_renew_at": self._renew_at,

@@ -211,6 +211,11 @@ class Settings:
         )
 
 
+def base_url_of(config: t.Mapping[str, t.Any]) -> str:
+    """The account's address from `url` or `subdomain`; ValueError saying what to fix."""
+    return _base_url(config)
+
+
 def _base_url(config: t.Mapping[str, t.Any]) -> str:
     url, subdomain = config.get("url"), config.get("subdomain")
     if url and subdomain and _normalise_url(str(url)) != _normalise_url(str(subdomain)):
@@ -286,10 +291,8 @@ def _credential(config: t.Mapping[str, t.Any]) -> tuple[str, str | None, str]:
     method = _choice(config, "auth_method", AUTH_METHODS)
     field = CREDENTIAL_FIELD[method]
     credential = config.get(field)
-    refreshable = config.get("client_id") and (
-        config.get("refresh_token") or config.get("oauth_token_store")
-    )
-    if method == "oauth" and not credential and refreshable:
+    # With only client_id, the refresh token is the one `auth login` left in the store.
+    if method == "oauth" and not credential and config.get("client_id"):
         credential = ""  # the refresh token (in the config or the store) makes access tokens
     elif not credential:
         others = [f for m, f in CREDENTIAL_FIELD.items() if m != method and config.get(f)]
@@ -519,9 +522,6 @@ def _oauth_client(config: t.Mapping[str, t.Any]) -> OAuthClient | None:
     scope = config.get("oauth_scope")
     if scope is not None and (not isinstance(scope, str) or not scope.split()):
         msg = 'oauth_scope must be Zendesk OAuth scopes separated by spaces, e.g. "read"'
-        raise ValueError(msg)
-    if scope is not None and method not in ("oauth", "client_credentials"):
-        msg = "oauth_scope only applies when auth_method is client_credentials or oauth"
         raise ValueError(msg)
     if method != "client_credentials":
         return None
