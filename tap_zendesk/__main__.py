@@ -1,5 +1,5 @@
 """`python -m tap_zendesk` runs the tap's command line."""
 
-from tap_zendesk.tap import TapZendesk
+from tap_zendesk.cli import main
 
-TapZendesk.cli()
+main()

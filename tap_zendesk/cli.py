@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import os
+import sys
 import typing as t
 
 import click
@@ -21,6 +22,7 @@ from singer_sdk.singerlib import StateMessage
 from singer_sdk.singerlib.catalog import MetadataMapping
 
 from tap_zendesk.errors import ZendeskError
+from tap_zendesk.login import describe_user
 from tap_zendesk.report import report_for
 from tap_zendesk.settings import Settings
 from tap_zendesk.state import state_problems
@@ -80,6 +82,20 @@ class GuardedTap(Tap):
         with one_line_failures(cls.logger):
             super().cb_test(ctx, param, value)
 
+    def run_connection_test(self) -> bool:
+        """Say which credential worked and whose it is, then read a record of each stream."""
+        stream = next(s for s in self.streams.values() if "{" not in s.path)
+        settings = Settings.from_config(self.config)
+        user = stream.current_user()
+        method = stream.oauth.method if stream.oauth is not None else settings.auth_method
+        self.logger.info(
+            "Connection test: %s accepted %s, authenticated as %s",
+            settings.base_url,
+            method,
+            describe_user(user),
+        )
+        return super().run_connection_test()
+
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         # SIGTERM and Ctrl-C: end with a STATE (written even if unchanged, so it follows the
         # last RECORD) that is safe to resume from, since bookmarks only move after whole
@@ -94,6 +110,18 @@ class GuardedTap(Tap):
             os._exit(128 + signum)
 
         self.message_writer.when_idle(stop)
+
+
+def main() -> None:
+    """`tap-zendesk`: the Singer tap, or `tap-zendesk auth login` to authorize it."""
+    if sys.argv[1:2] == ["auth"]:
+        from tap_zendesk.login import auth
+
+        auth(args=sys.argv[2:], prog_name="tap-zendesk auth")
+        return
+    from tap_zendesk.tap import TapZendesk
+
+    TapZendesk.cli()
 
 
 @contextlib.contextmanager

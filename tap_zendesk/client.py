@@ -30,7 +30,7 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_zendesk import __version__
-from tap_zendesk.auth import authenticator_for
+from tap_zendesk.auth import authenticator_for, rejection_message
 from tap_zendesk.errors import (
     AuthenticationFailed,
     ClientError,
@@ -193,7 +193,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
     @cached_property
     def oauth(self) -> OAuthTokens | None:
         """The run's OAuth tokens, shared by every stream, when auth_method is oauth."""
-        if self.settings.auth_method != "oauth":
+        if self.settings.auth_method not in ("oauth", "client_credentials"):
             return None
         return per_tap(self._tap, "oauth", lambda: OAuthTokens(self.settings, self._tap.logger))
 
@@ -516,6 +516,12 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def current_user(self) -> dict[str, t.Any]:
+        """The Zendesk user the credential authenticates as (`GET /users/me`)."""
+        body = self.fetch({}, None, path="/users/me.json")
+        user = body.get("user") if isinstance(body, dict) else None
+        return user if isinstance(user, dict) else {}
+
     # Requests, retries and the error policy ------------------------------------------------
 
     def fetch(
@@ -693,11 +699,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             raise ZendeskError(msg)
         text = zendesk_error_text(response)
         if status == 401:
-            who = self.settings.email or "the OAuth token"
-            msg = (
-                f"authentication failed for {who} at {self.settings.base_url}: check "
-                f"auth_method and the credential ({text})"
-            )
+            msg = rejection_message(self.settings, text)
             raise AuthenticationFailed(msg, token_rejected=_token_rejected(response))
         path = urlsplit(response.url).path.removeprefix(urlsplit(self.url_base).path)
         if status == 403:

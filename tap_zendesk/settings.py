@@ -18,8 +18,15 @@ from urllib.parse import urlsplit
 import pendulum
 from singer_sdk.exceptions import ConfigValidationError
 
-AUTH_METHODS = ("api_token", "password", "oauth")
-CREDENTIAL_FIELD = {"api_token": "api_token", "password": "password", "oauth": "oauth_token"}
+AUTH_METHODS = ("api_token", "password", "oauth", "client_credentials")
+CREDENTIAL_FIELD = {
+    "api_token": "api_token",
+    "password": "password",
+    "oauth": "oauth_token",
+    "client_credentials": "client_secret",
+}
+# Zendesk's "read" scope covers every GET endpoint the tap calls, side-loads included.
+DEFAULT_OAUTH_SCOPE = "read"
 MAX_PAGE_SIZE = 1000
 DEFAULT_REQUEST_TIMEOUT = 300.0
 DEFAULT_MAX_RETRIES = 8
@@ -70,13 +77,26 @@ class SearchQuery:
 
 @dataclasses.dataclass(frozen=True)
 class OAuthRefresh:
-    """What renews an expired OAuth access token (the refresh_token grant)."""
+    """What renews an OAuth access token with the refresh_token grant.
 
-    refresh_token: str = dataclasses.field(repr=False)
+    `refresh_token` is None when only the token store holds one (written by `tap-zendesk auth
+    login`).
+    """
+
+    refresh_token: str | None = dataclasses.field(repr=False)
     client_id: str
     client_secret: str | None = dataclasses.field(repr=False, default=None)
     # Where rotated tokens are kept between runs (Zendesk deletes the old pair on refresh).
     token_store: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class OAuthClient:
+    """A confidential OAuth client that makes its own access tokens (client_credentials)."""
+
+    client_id: str
+    client_secret: str = dataclasses.field(repr=False)
+    scope: str = DEFAULT_OAUTH_SCOPE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +132,7 @@ class Settings:
     exclude_deleted: bool = False
     typed_custom_fields: bool = True
     oauth_refresh: OAuthRefresh | None = None
+    oauth_client: OAuthClient | None = None
     progress_interval: float = DEFAULT_PROGRESS_INTERVAL
 
     @property
@@ -164,6 +185,7 @@ class Settings:
             lambda: _seconds(config, "outage_limit_seconds", DEFAULT_OUTAGE_LIMIT_SECONDS)
         )
         oauth_refresh = attempt(lambda: _oauth_refresh(config))
+        oauth_client = attempt(lambda: _oauth_client(config))
         progress = attempt(lambda: _seconds(config, "progress_interval", DEFAULT_PROGRESS_INTERVAL))
         searches = attempt(lambda: search_queries(config))
         sideloads = attempt(lambda: _sideloads(config))
@@ -201,9 +223,15 @@ class Settings:
             searches=searches,
             ticket_sideloads=sideloads,
             oauth_refresh=oauth_refresh,
+            oauth_client=oauth_client,
             progress_interval=progress,
             **flags,
         )
+
+
+def base_url_of(config: t.Mapping[str, t.Any]) -> str:
+    """The account's address from `url` or `subdomain`; ValueError saying what to fix."""
+    return _base_url(config)
 
 
 def _base_url(config: t.Mapping[str, t.Any]) -> str:
@@ -281,13 +309,28 @@ def _credential(config: t.Mapping[str, t.Any]) -> tuple[str, str | None, str]:
     method = _choice(config, "auth_method", AUTH_METHODS)
     field = CREDENTIAL_FIELD[method]
     credential = config.get(field)
-    if not credential:
+    # With only client_id, the refresh token is the one `auth login` left in the store.
+    if method == "oauth" and not credential and config.get("client_id"):
+        credential = ""  # the refresh token (in the config or the store) makes access tokens
+    elif not credential:
         others = [f for m, f in CREDENTIAL_FIELD.items() if m != method and config.get(f)]
         if others:
             other_method = next(m for m, f in CREDENTIAL_FIELD.items() if f == others[0])
             msg = (
                 f"auth_method is {method} but {field} is not set ({others[0]} is): "
                 f"set {field}, or set auth_method to {other_method}"
+            )
+        elif method == "oauth":
+            msg = (
+                "oauth_token is required when auth_method is oauth, unless client_id and a "
+                "refresh token are set: run `tap-zendesk auth login --config <config>` to "
+                "authorize, or use auth_method client_credentials"
+            )
+        elif method == "client_credentials":
+            msg = (
+                "client_secret is required when auth_method is client_credentials: the secret "
+                "of a confidential OAuth client (Admin Center > Apps and integrations > APIs > "
+                "OAuth clients)"
             )
         else:
             msg = f"{field} is required when auth_method is {method}"
@@ -296,7 +339,7 @@ def _credential(config: t.Mapping[str, t.Any]) -> tuple[str, str | None, str]:
         msg = f"{field} must be a string"
         raise ValueError(msg)
     email = config.get("email") or None
-    if method != "oauth" and not email:
+    if method in ("api_token", "password") and not email:
         msg = f"email is required when auth_method is {method}: the Zendesk user name"
         raise ValueError(msg)
     if email is not None and (not isinstance(email, str) or "@" not in email):
@@ -469,27 +512,59 @@ def _sideloads(config: t.Mapping[str, t.Any]) -> tuple[str, ...]:
 def _oauth_refresh(config: t.Mapping[str, t.Any]) -> OAuthRefresh | None:
     fields = ("refresh_token", "client_id", "client_secret", "oauth_token_store")
     given = {name: config.get(name) for name in fields if config.get(name) not in (None, "")}
+    method = config.get("auth_method") or AUTH_METHODS[0]
+    if method == "client_credentials":
+        if stray := [name for name in ("refresh_token", "oauth_token_store") if name in given]:
+            msg = (
+                f"{' and '.join(stray)} only apply when auth_method is oauth: client_credentials "
+                "makes a new access token every run and keeps nothing; remove them"
+            )
+            raise ValueError(msg)
+        return None
     if not given:
         return None
-    if (config.get("auth_method") or AUTH_METHODS[0]) != "oauth":
-        msg = f"{', '.join(given)} only apply when auth_method is oauth: remove them or set it"
+    if method != "oauth":
+        msg = (
+            f"{', '.join(given)} only apply when auth_method is oauth or client_credentials: "
+            "remove them or set auth_method"
+        )
         raise ValueError(msg)
     for name, value in given.items():
         if not isinstance(value, str):
             msg = f"{name} must be a string"
             raise ValueError(msg)
-    missing = [name for name in ("refresh_token", "client_id") if name not in given]
-    if missing:
+    if "client_id" not in given:
         msg = (
-            f"{' and '.join(missing)} must be set too: refreshing an OAuth token needs the "
-            "refresh_token and the OAuth client's client_id (and client_secret if it has one)"
+            "client_id must be set too: refreshing an OAuth token needs the refresh_token and "
+            "the OAuth client's client_id (and client_secret if it has one)"
         )
         raise ValueError(msg)
     return OAuthRefresh(
-        refresh_token=given["refresh_token"],
+        refresh_token=given.get("refresh_token"),
         client_id=given["client_id"],
         client_secret=given.get("client_secret"),
         token_store=given.get("oauth_token_store"),
+    )
+
+
+def _oauth_client(config: t.Mapping[str, t.Any]) -> OAuthClient | None:
+    method = config.get("auth_method") or AUTH_METHODS[0]
+    scope = config.get("oauth_scope")
+    if scope is not None and (not isinstance(scope, str) or not scope.split()):
+        msg = 'oauth_scope must be Zendesk OAuth scopes separated by spaces, e.g. "read"'
+        raise ValueError(msg)
+    if method != "client_credentials":
+        return None
+    client_id, secret = config.get("client_id"), config.get("client_secret")
+    if not client_id or not isinstance(client_id, str):
+        msg = (
+            "client_id is required when auth_method is client_credentials: the Unique "
+            "identifier of the OAuth client (Admin Center > Apps and integrations > APIs > "
+            "OAuth clients)"
+        )
+        raise ValueError(msg)
+    return OAuthClient(
+        client_id, str(secret or ""), " ".join((scope or DEFAULT_OAUTH_SCOPE).split())
     )
 
 

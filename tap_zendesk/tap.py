@@ -15,6 +15,7 @@ from tap_zendesk.output import BufferedWriter
 from tap_zendesk.settings import (
     AUTH_METHODS,
     COMMENTS_SOURCES,
+    DEFAULT_OAUTH_SCOPE,
     DEFAULT_OUTAGE_LIMIT_SECONDS,
     DEFAULT_PARALLEL_REQUESTS,
     DEFAULT_PROGRESS_INTERVAL,
@@ -67,7 +68,7 @@ class TapZendesk(GuardedTap):
             "email",
             th.StringType,
             title="User name",
-            description="Email address of the Zendesk user (needed for api_token and password).",
+            description="Email address of the Zendesk user (only for api_token and password).",
         ),
         th.Property(
             "auth_method",
@@ -75,28 +76,39 @@ class TapZendesk(GuardedTap):
             default="api_token",
             allowed_values=list(AUTH_METHODS),
             title="Authentication method",
-            description="`api_token` (default), `password` or `oauth`.",
+            description=(
+                "`client_credentials` (recommended: a confidential OAuth client makes its own "
+                "access tokens), `oauth` (a token from `tap-zendesk auth login`, or one made by "
+                "hand), `api_token` (the default; Zendesk retires API tokens on 30 April 2027) "
+                "or `password` (refused by Zendesk since January 2026)."
+            ),
         ),
         th.Property(
             "api_token",
             th.StringType,
             secret=True,
             title="API token",
-            description="Zendesk API token, sent as HTTP Basic `{email}/token:{api_token}`.",
+            description=(
+                "Zendesk API token, sent as HTTP Basic `{email}/token:{api_token}`. Works until "
+                "30 April 2027, unless unused for 30 days."
+            ),
         ),
         th.Property(
             "password",
             th.StringType,
             secret=True,
             title="Password",
-            description="The user's password, when password access is enabled for the API.",
+            description="The user's password. Zendesk refuses password access since January 2026.",
         ),
         th.Property(
             "oauth_token",
             th.StringType,
             secret=True,
             title="OAuth access token",
-            description="Sent as `Authorization: Bearer` when auth_method is `oauth`.",
+            description=(
+                "An OAuth access token sent as `Authorization: Bearer` when auth_method is "
+                "`oauth`; renewed only with a refresh token."
+            ),
         ),
         th.Property(
             "refresh_token",
@@ -104,30 +116,48 @@ class TapZendesk(GuardedTap):
             secret=True,
             title="OAuth refresh token",
             description=(
-                "Renews an expired OAuth access token (with client_id and client_secret). "
-                "Zendesk replaces it on every renewal; the new one is kept in oauth_token_store."
+                "Renews OAuth access tokens (with client_id, and client_secret for a confidential "
+                "client). Zendesk replaces it on every renewal; the new one is kept in "
+                "oauth_token_store, where `tap-zendesk auth login` also writes it."
             ),
         ),
         th.Property(
             "client_id",
             th.StringType,
             title="OAuth client id",
-            description="The unique identifier of the OAuth client the tokens were issued to.",
+            description=(
+                "The Unique identifier of the OAuth client (Admin Center > Apps and "
+                "integrations > APIs > OAuth clients)."
+            ),
         ),
         th.Property(
             "client_secret",
             th.StringType,
             secret=True,
             title="OAuth client secret",
-            description="The OAuth client's secret, if it is a confidential client.",
+            description=(
+                "The OAuth client's secret: required for client_credentials, and for refreshing "
+                "tokens of a confidential client."
+            ),
         ),
         th.Property(
             "oauth_token_store",
             th.StringType,
             title="OAuth token store",
             description=(
-                "File (written mode 600) where renewed OAuth tokens are kept for the next run; "
-                "defaults to ~/.config/tap-zendesk/oauth-<host>.json."
+                "File (written atomically, mode 600) holding the current OAuth refresh token "
+                "between runs; put it on persistent storage. Defaults to "
+                "~/.config/tap-zendesk/oauth-<host>.json."
+            ),
+        ),
+        th.Property(
+            "oauth_scope",
+            th.StringType,
+            default=DEFAULT_OAUTH_SCOPE,
+            title="OAuth scope",
+            description=(
+                "Scopes asked for by client_credentials and `auth login`, space-separated; "
+                "`read` covers everything the tap reads."
             ),
         ),
         th.Property(

@@ -35,6 +35,9 @@ _RECORDED = json.loads((Path(__file__).parent / "fixtures" / "recorded_pages.jso
 # The last page of a recorded tickets cursor export.
 LAST_TICKETS_PAGE = _RECORDED["responses"]["tickets_cursor_last_page"]["payload"]
 STREAMS = ("tickets", "users", "organizations")
+# Emulators of the running test: every token, code and verifier they issued or received is
+# checked against each tap run's output, as the config's own secrets are.
+_LIVE_EMULATORS: list[Emulator] = []
 
 
 @dataclasses.dataclass
@@ -79,11 +82,13 @@ def make_emulator() -> t.Iterator[t.Callable[..., Emulator]]:
         settings = {"tickets": 300, "users": 80, "organizations": 40, "seed": 7, **options}
         emulator = Emulator(**settings).start()
         started.append(emulator)
+        _LIVE_EMULATORS.append(emulator)
         return emulator
 
     yield make
     for emulator in started:
         emulator.stop()
+        _LIVE_EMULATORS.remove(emulator)
 
 
 @pytest.fixture
@@ -158,14 +163,20 @@ def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
         # Every run of every test: each RECORD validates against the SCHEMA emitted for it,
         # as singer-sdk targets check before they load (a mismatch aborts their load).
         assert_records_match_schemas(run.stdout)
-        # Every run of every test: no credential of its config in any output or state.
-        if isinstance(config, dict):
-            for secret in _secrets_in(config):
-                assert secret not in run.stdout, "a secret reached stdout"
-                assert secret not in run.stderr, "a secret reached stderr"
+        # Every run of every test: no credential of its config, and no token, code or
+        # verifier the emulator handed out or was shown, in any output or state.
+        assert_no_secret_in(run, _secrets_in(config) if isinstance(config, dict) else [])
         return run
 
     return run
+
+
+def assert_no_secret_in(run: TapRun, secrets: t.Iterable[str] = ()) -> None:
+    """`run` printed none of `secrets` nor any secret a live emulator issued or received."""
+    issued = [s for emulator in _LIVE_EMULATORS for s in emulator.oauth.secrets_seen()]
+    for secret in [*secrets, *issued]:
+        assert secret not in run.stdout, "a secret reached stdout"
+        assert secret not in run.stderr, "a secret reached stderr"
 
 
 def assert_records_match_schemas(stdout: str) -> None:
@@ -222,9 +233,13 @@ def _secrets_in(config: dict[str, t.Any]) -> list[str]:
         forms += [config["api_token"], f"{email}/token:{config['api_token']}"]
     if config.get("password"):
         forms += [config["password"], f"{email}:{config['password']}"]
+    # The OAuth secrets; client_id and oauth_scope are not secret, the store's path neither.
     forms += [
         config[key] for key in ("oauth_token", "refresh_token", "client_secret") if config.get(key)
     ]
+    if config.get("client_id") and config.get("client_secret"):
+        # Clients that send the pair as HTTP Basic (RFC 6749 §2.3.1) would leak this form.
+        forms.append(f"{config['client_id']}:{config['client_secret']}")
     encoded = [base64.b64encode(form.encode()).decode() for form in forms if ":" in form]
     return [form for form in forms + encoded if len(form) >= 4]
 

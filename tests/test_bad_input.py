@@ -96,10 +96,41 @@ CASES = {
         {"auth_method": "oauth", "oauth_token": "wrong-oauth", "email": NOT_SET},
         "authentication failed for the OAuth token",
     ),
-    "password access disabled": Case(
+    # Zendesk turned password access off in January 2026 (the emulator's default).
+    "password access retired": Case(
         {"api_token": NOT_SET, "auth_method": "password", "password": "pw-anything"},
-        "authentication failed for",
-        emulator={"password_enabled": False},
+        "Zendesk turned off email and password for its API in January 2026; create a "
+        "confidential OAuth client and set auth_method to client_credentials",
+    ),
+    "password right but retired": Case(
+        {"api_token": NOT_SET, "auth_method": "password", "password": "<emulator password>"},
+        "Zendesk turned off email and password for its API in January 2026",
+    ),
+    "api token deactivated": Case(
+        message="Zendesk deactivated it (tokens unused for 30 days are deactivated, and every "
+        "API token stops working on 30 April 2027); create a confidential OAuth client and set "
+        "auth_method to client_credentials",
+        emulator={"api_token_active": False},
+    ),
+    "client credentials with a wrong secret": Case(
+        {
+            "auth_method": "client_credentials",
+            "api_token": NOT_SET,
+            "email": NOT_SET,
+            "client_id": "tap_zendesk_emulator",
+            "client_secret": "wrong-secret",
+        },
+        "Zendesk refused the OAuth client tap_zendesk_emulator (401: invalid_client",
+    ),
+    "client credentials with a public client": Case(
+        {
+            "auth_method": "client_credentials",
+            "api_token": NOT_SET,
+            "email": NOT_SET,
+            "client_id": "tap_zendesk_emulator_public",
+            "client_secret": "any-secret",
+        },
+        "set its Client kind to Confidential",
     ),
     "403 on tickets": Case(
         message="tickets is never skipped when selected: give the tap a Zendesk admin's",
@@ -132,13 +163,16 @@ CASES = {
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_bad_input_gets_one_line_and_a_clear_exit(case: Case, emulator, run_tap):
+    catalog = case.catalog
+    if catalog is None:
+        # Discovered first: the case's emulator settings may refuse the credential itself.
+        catalog = catalog_for(config_for(emulator), case.streams)
     emulator.configure(**case.emulator)
     if case.fault:
         emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind=case.fault, count=10))
     config = config_for(emulator, **case.config)
-    catalog = case.catalog
-    if catalog is None:
-        catalog = catalog_for(config_for(emulator), case.streams)
+    if config.get("password") == "<emulator password>":
+        config["password"] = emulator.credentials["password"]
 
     run = run_tap(config, state=case.state, catalog=catalog)
 

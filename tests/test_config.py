@@ -71,7 +71,34 @@ def test_start_date_accepts_dates_and_date_times():
         ),
         ({"auth_method": "password"}, "auth_method is password but password is not set"),
         ({"auth_method": "oauth"}, "auth_method is oauth but oauth_token is not set"),
-        ({"auth_method": "sso"}, "auth_method 'sso' is not one of api_token, password, oauth"),
+        (
+            {"auth_method": "sso"},
+            "auth_method 'sso' is not one of api_token, password, oauth, client_credentials",
+        ),
+        (
+            {"auth_method": "client_credentials", "api_token": None},
+            "client_secret is required when auth_method is client_credentials",
+        ),
+        (
+            {"auth_method": "client_credentials", "client_secret": "s"},
+            "client_id is required when auth_method is client_credentials",
+        ),
+        (
+            {
+                "auth_method": "client_credentials",
+                "client_id": "c",
+                "client_secret": "s",
+                "refresh_token": "r",
+            },
+            "refresh_token only apply when auth_method is oauth",
+        ),
+        (
+            {"auth_method": "oauth", "api_token": None},
+            "oauth_token is required when auth_method is oauth, unless client_id and a refresh "
+            "token are set: run `tap-zendesk auth login --config <config>`",
+        ),
+        ({"client_id": "c", "client_secret": "s"}, "only apply when auth_method is oauth or"),
+        ({"oauth_scope": ""}, "oauth_scope must be Zendesk OAuth scopes separated by spaces"),
         ({"start_date": None}, "start_date or days_back is required"),
         ({"days_back": 3}, "set either start_date or days_back, not both"),
         ({"start_date": None, "days_back": -1}, "days_back must be a whole number >= 0"),
@@ -125,3 +152,24 @@ def test_ticket_scope_defaults_to_every_ticket_and_takes_zendesks_values():
     assert Settings.from_config(GOOD).ticket_scope == "all"
     for scope in ("all", "agent", "ai_agent"):
         assert Settings.from_config({**GOOD, "ticket_scope": scope}).ticket_scope == scope
+
+
+def test_client_credentials_needs_no_email_and_asks_for_read_by_default():
+    config = {
+        "url": "acme",
+        "auth_method": "client_credentials",
+        "client_id": "tap_zendesk",
+        "client_secret": "s3cret",
+        "start_date": "2024-01-01",
+    }
+    settings = Settings.from_config(config)
+    assert settings.oauth_client is not None
+    assert settings.oauth_client.scope == "read"
+    assert "s3cret" not in repr(settings)
+
+
+def test_oauth_with_only_a_client_id_reads_the_refresh_token_from_the_store():
+    config = {"url": "acme", "auth_method": "oauth", "client_id": "c", "start_date": "2024-01-01"}
+    settings = Settings.from_config(config)
+    assert settings.oauth_refresh is not None
+    assert settings.oauth_refresh.refresh_token is None

@@ -388,6 +388,9 @@ def test_auth_schemes_and_401_bodies(emu) -> None:
     token = (f"{creds['email']}/token", creds["api_token"])
     password = (creds["email"], creds["password"])
     assert requests.get(url, auth=token).status_code == 200
+    # Password access is refused unless switched on (Zendesk ended it in January 2026).
+    assert requests.get(url, auth=password).status_code == 401
+    emu.configure(password_enabled=True)
     assert requests.get(url, auth=password).status_code == 200
     bearer = {"Authorization": f"Bearer {creds['oauth_token']}"}
     assert requests.get(url, headers=bearer).status_code == 200

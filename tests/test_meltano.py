@@ -69,6 +69,8 @@ def test_each_way_to_authenticate_is_a_settings_group():
     assert all(group <= set(SETTINGS) for group in groups)
     for address in ("url", "subdomain"):
         for credential in (
+            {"client_id", "client_secret", "auth_method"},
+            {"client_id", "oauth_token_store", "auth_method"},
             {"email", "api_token"},
             {"email", "password"},
             {"oauth_token"},

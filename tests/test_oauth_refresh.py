@@ -95,15 +95,18 @@ def test_without_a_refresh_token_an_expired_token_stops_with_one_line(emulator, 
     assert "authentication failed" in run.error_lines[-1]
 
 
-def test_a_refused_renewal_says_to_authorize_again(emulator, sync, oauth_config):
+def test_a_refused_client_secret_names_the_client_and_where_to_check_it(
+    emulator, sync, oauth_config
+):
     emulator.oauth.expire_access_token()
 
     run = sync({**oauth_config, "client_secret": "not-the-secret"})
 
     assert run.returncode == 1
     assert emulator.oauth.refreshes == 0
-    assert "authorize the OAuth client again" in run.error_lines[-1]
+    assert "Zendesk refused the OAuth client tap_zendesk_emulator" in run.error_lines[-1]
     assert "invalid_client" in run.error_lines[-1]
+    assert "check client_id" in run.error_lines[-1]
 
 
 def test_refresh_settings_need_oauth_and_a_client_id(emulator, run_tap):
@@ -123,3 +126,18 @@ def test_refresh_settings_need_oauth_and_a_client_id(emulator, run_tap):
     run = run_tap(oauth_only, args=["--discover"])
     assert run.returncode != 0
     assert "client_id must be set too" in run.stderr
+
+
+def test_a_sync_with_parallel_per_ticket_reads_renews_an_expired_token_once(
+    emulator, run_tap, oauth_config
+):
+    config = {**oauth_config, "comments_source": "per_ticket", "parallel_requests": 8}
+    catalog = catalog_for(config_for(emulator, comments_source="per_ticket"), ["ticket_comments"])
+    emulator.oauth.expire_access_token()
+
+    run = run_tap(config, catalog=catalog)
+
+    assert run.returncode == 0, run.stderr
+    assert emulator.oauth.refreshes == 1
+    assert emulator.oauth.rejected_refreshes == 0
+    assert run.records("ticket_comments")

@@ -11,7 +11,9 @@ exports §4, rate limits §6, errors §7, objects §8), embedded here so a fresh
   ``include=comment_events``) and ``/api/v2/incremental/ticket_metric_events.json``, and per
   ticket ``/api/v2/tickets/{id}/comments.json`` and ``/audits.json`` (cursor or offset pages);
 - the catalogue (§5.5, §5.6): ``/api/v2/ticket_fields.json`` and ``/api/v2/ticket_forms.json``;
-- Basic token, Basic password (switchable) and Bearer auth with Zendesk's 401/403/404 bodies;
+- Basic token (deactivatable), Basic password (refused unless switched on) and Bearer auth
+  with Zendesk's 401/403/404 bodies, and an OAuth server (``oauth.py``): client credentials,
+  authorization code with PKCE, rotating refresh tokens, expiring access tokens;
 - account and incremental-export rate limits in scaled windows, with real-second headers;
 - scripted and random faults (429s, 5xx, dropped or truncated responses, slowness, and 200s
   or redirects a client should not trust);

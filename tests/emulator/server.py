@@ -95,6 +95,9 @@ CONFIG_KEYS = (
     "export_limit",
     "time_scale",
     "password_enabled",
+    "api_token_active",
+    "oauth_access_ttl",
+    "oauth_refresh_ttl",
     "forbidden_paths",
     "missing_paths",
     "stuck_end_time",
@@ -277,7 +280,7 @@ class Emulator:
         time_scale: float = 60.0,
         account_limit: int | None = None,
         export_limit: int | None = None,
-        password_enabled: bool = True,
+        password_enabled: bool = False,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -286,7 +289,14 @@ class Emulator:
         self.dataset = Dataset(tickets=tickets, users=users, organizations=organizations, seed=seed)
         self.limiter = RateLimiter(time_scale, account_limit, export_limit)
         self.faults = FaultInjector()
+        # Zendesk turned password access to the API off in January 2026 ("Deprecation of
+        # password access for APIs", support.zendesk.com/hc/en-us/articles/9941874259354):
+        # refused unless a test about the legacy method itself opts in.
         self.password_enabled = bool(password_enabled)
+        # API tokens unused for 30 days are deactivated since 28 Jul 2026, and all stop on 30
+        # Apr 2027 (developer.zendesk.com/documentation/api-basics/authentication/
+        # oauth-migration/); False makes this account's token one of those.
+        self.api_token_active = True
         self.forbidden_paths: tuple[str, ...] = ()
         # Endpoints the account's plan lacks (e.g. ticket forms): 404 instead of 403.
         self.missing_paths: tuple[str, ...] = ()
@@ -313,6 +323,7 @@ class Emulator:
             "refresh_token": self.oauth.refresh_token,
             "client_id": self.oauth.client_id,
             "client_secret": self.oauth.client_secret,
+            "public_client_id": self.oauth.public.identifier,
         }
         self._stats = _Stats()
         self._server: _Server | None = None
@@ -388,6 +399,9 @@ class Emulator:
             "export_limit": self.limiter.export_limit,
             "time_scale": self.limiter.time_scale,
             "password_enabled": self.password_enabled,
+            "api_token_active": self.api_token_active,
+            "oauth_access_ttl": self.oauth.access_ttl,
+            "oauth_refresh_ttl": self.oauth.refresh_ttl,
             "forbidden_paths": list(self.forbidden_paths),
             "missing_paths": list(self.missing_paths),
             "stuck_end_time": self.stuck_end_time,
@@ -416,9 +430,14 @@ class Emulator:
         for name in ("account_limit", "export_limit"):
             if name in limits:
                 check_limit(limits[name], name)
-        for flag in ("password_enabled", "stuck_end_time", "capped_same_second"):
+        flags = ("password_enabled", "api_token_active", "stuck_end_time", "capped_same_second")
+        for flag in flags:
             if flag in changes and not isinstance(changes[flag], bool):
                 raise ValueError(f"{flag} must be true or false, got {changes[flag]!r}")
+        for ttl in ("oauth_access_ttl", "oauth_refresh_ttl"):
+            value = changes.get(ttl, 1)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"{ttl} must be a number of seconds > 0, got {value!r}")
         forbidden = _prefixes(changes, "forbidden_paths", self.forbidden_paths)
         missing = _prefixes(changes, "missing_paths", self.missing_paths)
         fault_changes = {
@@ -438,6 +457,11 @@ class Emulator:
         self.faults.configure(**fault_changes, fault_seed=seed, reseed="fault_seed" in changes)
         if "password_enabled" in changes:
             self.password_enabled = bool(changes["password_enabled"])
+        if "api_token_active" in changes:
+            self.api_token_active = bool(changes["api_token_active"])
+        self.oauth.configure(
+            access_ttl=changes.get("oauth_access_ttl"), refresh_ttl=changes.get("oauth_refresh_ttl")
+        )
         if "stuck_end_time" in changes:
             self.stuck_end_time = bool(changes["stuck_end_time"])
         if "capped_same_second" in changes:
@@ -500,6 +524,11 @@ class Emulator:
         if any(path.startswith(p) or alt.startswith(p) for p in self.forbidden_paths):
             return json_response(403, _FORBIDDEN, self.limiter.admit(export, False).headers)
         missing = any(path.startswith(p) or alt.startswith(p) for p in self.missing_paths)
+        if canonical == "/api/v2/users/me" and method == "GET" and not missing:
+            # Show Self (Users API, GET /api/v2/users/me): the user the credential belongs to;
+            # every credential of this emulator is the admin's.
+            verdict = self.limiter.admit(export, consume)
+            return json_response(200, {"user": self._admin_user()}, verdict.headers)
         if route is None or method != "GET" or missing:
             return json_response(404, _NOT_FOUND, self.limiter.admit(export, False).headers)
         verdict = self.limiter.admit(export, consume)
@@ -530,8 +559,20 @@ class Emulator:
         except PaginationError as exc:
             return json_response(400, exc.body, verdict.headers)
 
+    def _admin_user(self) -> dict[str, Any]:
+        for user_id in self.dataset.ids("users"):
+            user = self.dataset.get("users", user_id)
+            if user.get("email") == ADMIN_EMAIL:
+                return user
+        raise LookupError("the dataset has no admin user")
+
     def _authenticate(self, header: str | None) -> Response | None:
-        """None when the credentials are good, else the 401 Zendesk sends (API-NOTES §2)."""
+        """None when the credentials are good, else the 401 Zendesk sends (API-NOTES §2).
+
+        A deactivated API token and refused password access get the same body as a wrong
+        credential: Zendesk documents no other answer for them (assumption; the migration guide
+        only says such calls "will fail").
+        """
         scheme, _, value = (header or "").strip().partition(" ")
         creds = self._credentials
         if scheme.lower() == "bearer":
@@ -545,7 +586,12 @@ class Emulator:
                 decoded = ""
             user, sep, secret = decoded.partition(":")
             user = user.lower()
-            if sep and user == f"{creds['email']}/token" and _same(secret, creds["api_token"]):
+            if (
+                sep
+                and self.api_token_active
+                and user == f"{creds['email']}/token"
+                and _same(secret, creds["api_token"])
+            ):
                 return None
             if (
                 sep
@@ -997,7 +1043,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(emulator.admin_response(self.command, name, query, body))
             elif path == "/oauth/tokens" and self.command == "POST":
                 emulator._stats.request(path)
-                self._send(json_response(*emulator.oauth.grant(body)))
+                status, payload = emulator.oauth.grant(body)
+                emulator._stats.response(status)
+                self._send(json_response(status, payload))
+            elif path == "/oauth/authorizations/new" and self.command == "GET":
+                emulator._stats.request(path)
+                status, answer = emulator.oauth.authorize(query)
+                if status == 302:
+                    self._send(Response(302, [("Location", answer["Location"])], b""))
+                else:
+                    page = f"<html><body><h1>{answer['error']}</h1></body></html>"
+                    self._send(_html(status, page.encode()))
             elif path == "/api/v2" or path.startswith("/api/v2/"):
                 self._api(emulator, path, query)
             else:
