@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
-import os
 import random
 import re
 import threading
@@ -62,7 +61,7 @@ from tap_zendesk.ratelimit import (
 )
 from tap_zendesk.report import RunReport, StreamTally, report_for
 from tap_zendesk.schemas import SCHEMAS, ConfiguredSchema
-from tap_zendesk.settings import MAX_PARALLEL_REQUESTS, Settings
+from tap_zendesk.settings import MAX_PARALLEL_REQUESTS, Settings, tls_verify
 from tap_zendesk.state import bookmark_problems
 
 if t.TYPE_CHECKING:
@@ -134,7 +133,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             self.requests_session.mount(scheme, adapter)
         # The SDK sends with Session.send, which finds proxies in the environment but not the
         # CA bundle; behind a TLS-inspecting proxy the bundle is what makes Zendesk trusted.
-        self.requests_session.verify = self.settings.ca_bundle or ca_bundle_from_environment()
+        self.requests_session.verify = tls_verify(self.settings.ca_bundle)
         if self.legacy is not None:
             self.primary_keys = self.legacy.key_properties
 
@@ -902,15 +901,6 @@ def _without_lone_surrogates(value: t.Any, replaced: list[int]) -> t.Any:
     if isinstance(value, list):
         return [_without_lone_surrogates(item, replaced) for item in value]
     return value
-
-
-def ca_bundle_from_environment() -> str | bool:
-    """The CA bundle the standard variables name (requests', curl's, OpenSSL's), else True:
-    the bundle requests ships."""
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
-        if value := os.environ.get(name):
-            return value
-    return True
 
 
 def _ssl_reason(exc: requests.exceptions.SSLError) -> str:

@@ -37,7 +37,7 @@ from tap_zendesk.oauth import (
     post_grant,
     renewal_margin,
 )
-from tap_zendesk.settings import DEFAULT_OAUTH_SCOPE, base_url_of
+from tap_zendesk.settings import DEFAULT_OAUTH_SCOPE, base_url_of, tls_verify
 
 DEFAULT_PORT = 47219
 _PAGE = (
@@ -152,7 +152,9 @@ def run_login(config_path: Path, *, port: int, open_browser: bool, timeout: floa
     if client_secret:
         fields["client_secret"] = client_secret
     try:
-        tokens = post_grant(base_url, fields, timeout=60)
+        tokens = post_grant(
+            base_url, fields, timeout=60, verify=tls_verify(config.get("ca_bundle"))
+        )
     except GrantRefused as exc:
         msg = f"Zendesk refused the authorization code ({exc}): run the login again"
         raise ZendeskError(msg) from None

@@ -36,6 +36,7 @@ import requests
 
 from tap_zendesk.auth import BearerAuth
 from tap_zendesk.errors import AuthenticationFailed, zendesk_error_text
+from tap_zendesk.settings import tls_verify
 
 if t.TYPE_CHECKING:
     from tap_zendesk.settings import OAuthClient, OAuthRefresh, Settings
@@ -61,7 +62,12 @@ class GrantRefused(AuthenticationFailed):
 
 
 def post_grant(
-    base_url: str, fields: dict[str, str], timeout: float, *, retry: bool = False
+    base_url: str,
+    fields: dict[str, str],
+    timeout: float,
+    *,
+    retry: bool = False,
+    verify: str | bool = True,
 ) -> dict[str, t.Any]:
     """`POST /oauth/tokens` with `fields`; the answer, or GrantRefused with Zendesk's reason.
 
@@ -73,7 +79,9 @@ def post_grant(
     attempts = _TRANSIENT_GRANT_ATTEMPTS if retry else 1
     for attempt in range(1, attempts + 1):
         try:
-            response = requests.post(url, json=fields, timeout=timeout, allow_redirects=False)
+            response = requests.post(
+                url, json=fields, timeout=timeout, allow_redirects=False, verify=verify
+            )
         except requests.RequestException as exc:
             if attempt < attempts:
                 time.sleep(2 ** (attempt - 1))
@@ -240,7 +248,11 @@ class OAuthTokens:
         }
         try:
             answer = post_grant(
-                self._settings.base_url, fields, self._settings.request_timeout, retry=True
+                self._settings.base_url,
+                fields,
+                self._settings.request_timeout,
+                retry=True,
+                verify=tls_verify(self._settings.ca_bundle),
             )
         except GrantRefused as exc:
             raise AuthenticationFailed(_client_refusal(client.client_id, exc)) from None
@@ -322,7 +334,12 @@ class OAuthTokens:
             if refresh.client_secret:
                 fields["client_secret"] = refresh.client_secret
             try:
-                answer = post_grant(self._settings.base_url, fields, self._settings.request_timeout)
+                answer = post_grant(
+                    self._settings.base_url,
+                    fields,
+                    self._settings.request_timeout,
+                    verify=tls_verify(self._settings.ca_bundle),
+                )
             except GrantRefused as exc:
                 raise AuthenticationFailed(
                     self._refresh_refusal(refresh, exc, interrupted)

@@ -408,6 +408,18 @@ def _positive_number(value: object) -> bool:
     )
 
 
+def tls_verify(ca_bundle: str | None) -> str | bool:
+    """What requests should verify Zendesk's certificate with: the configured CA bundle, else
+    the one the standard variables name (requests', curl's, OpenSSL's), else True (the bundle
+    requests ships). Needed because Session.send, which the SDK uses, reads no variable."""
+    if ca_bundle:
+        return ca_bundle
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        if value := os.environ.get(name):
+            return value
+    return True
+
+
 def _ca_bundle(config: t.Mapping[str, t.Any]) -> str | None:
     value = config.get("ca_bundle")
     if value in (None, ""):
