@@ -36,6 +36,8 @@ EXAMPLE = {
     "acme": {"url": "https://acme.zendesk.com", "email": "admin@acme.com"},
     "globex": {"url": "https://globex.zendesk.com", "email": "admin@globex.com"},
 }
+# The README's OAuth client (client credentials, its recommended setup) and its secret.
+CLIENT_ID = "tap_zendesk"
 TOKEN = "…"
 START_DATE = "2024-01-01"
 # The emulator's data starts before the README's example date.
@@ -99,7 +101,8 @@ class Project:
         example = EXAMPLE[name]
         self.substitutions[example["url"]] = emulator.url
         self.substitutions[example["email"]] = emulator.credentials["email"]
-        self.secrets.add(emulator.credentials["api_token"])
+        self.substitutions[CLIENT_ID] = emulator.credentials["client_id"]
+        self.secrets.update(emulator.credentials[key] for key in ("api_token", "client_secret"))
 
     def command(self, line: str, **values: str) -> list[str]:
         """A README line as argv: `meltano` is ours, the example values are the test's."""

@@ -29,10 +29,12 @@ def test_wrong_api_token_stops_with_one_line_naming_the_user_and_account(emulato
     run = run_tap(config_for(emulator, api_token="not-the-token"))
 
     assert run.returncode == 1
-    assert run.error_lines[-1].endswith(
-        f"authentication failed for {emulator.credentials['email']} at {emulator.url}: "
-        "check auth_method and the credential (Couldn't authenticate you)"
-    )
+    line = run.error_lines[-1]
+    assert (
+        f"authentication failed for {emulator.credentials['email']} at {emulator.url} "
+        "(Couldn't authenticate you): the API token is wrong or Zendesk deactivated it"
+    ) in line
+    assert "every API token stops working on 30 April 2027" in line
     assert "Traceback" not in run.stderr
     assert "not-the-token" not in run.stderr + run.stdout
     assert_no_secrets(run, emulator)

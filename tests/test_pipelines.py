@@ -118,7 +118,9 @@ def _setup(project: Project, emulator, tmp_path) -> None:
     project.clear_output()
     for line in readme_commands():
         if _kind(line) == "setup":
-            project(line, **{TOKEN: emulator.credentials["api_token"], START_DATE: EMULATOR_START})
+            project(
+                line, **{TOKEN: emulator.credentials["client_secret"], START_DATE: EMULATOR_START}
+            )
 
 
 def _config(emulator) -> dict[str, t.Any]:
