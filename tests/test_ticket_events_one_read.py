@@ -69,9 +69,7 @@ def test_every_stream_costs_what_one_stream_costs(emulator, run_tap):
     assert _export_requests(emulator) == alone
 
 
-def test_a_stream_selected_later_gets_its_whole_history_and_the_others_only_news(
-    emulator, run_tap
-):
+def test_a_stream_selected_later_gets_its_whole_history_and_the_others_only_news(emulator, run_tap):
     first = _sync(run_tap, emulator, ["ticket_audits"])
     changes = emulator.mutate(update_tickets=3, create_tickets=2)
 
