@@ -1,6 +1,6 @@
 """`make bench`: how fast, how polite and how lean the tap is, against the bundled emulator.
 
-    python -m tests.bench            # the full benchmark (about 8 minutes); writes BENCHMARKS.md
+    python -m tests.bench            # the full benchmark (6-7 minutes); writes BENCHMARKS.md
     python -m tests.bench --quick    # a small smoke run while developing; writes to its workdir
 
 The machine is shared and noisy, so every timing is a ratio of two things measured side by side
