@@ -82,6 +82,8 @@ BACKOFF_CAP_SECONDS = 60.0
 # bound per attempt, so a bogus header cannot park the run for hours; each such attempt
 # still counts against max_retries.
 MAX_SERVER_RETRY_AFTER_SECONDS = 300.0
+# Failures in a row of one export page after which it is asked for in smaller pages.
+SHRINK_AFTER_FAILURES = 2
 
 _Item = t.TypeVar("_Item")
 _Result = t.TypeVar("_Result")
@@ -394,7 +396,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         try:
             with self.get_http_request_counter() as self._request_counter:
                 self._request_counter.with_context(context)
-                next_page = prefetch.submit(self.fetch, paginator.params(), context)
+                next_page = prefetch.submit(self.fetch_page, paginator, context)
                 while not paginator.finished:
                     body = next_page.result()
                     try:
@@ -408,7 +410,8 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                         msg = f"{self.name}: unexpected response from {self.path}: {exc}"
                         raise UnexpectedResponse(msg) from exc
                     if not paginator.finished:
-                        next_page = prefetch.submit(self.fetch, paginator.params(), context)
+                        paginator.regrow()
+                        next_page = prefetch.submit(self.fetch_page, paginator, context)
                     page = self.transform_page(records, context)
                     if self.settings.exclude_deleted:
                         page = (record for record in page if not self.is_deleted(record))
@@ -523,12 +526,34 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
 
     # Requests, retries and the error policy ------------------------------------------------
 
+    def fetch_page(self, paginator: Paginator, context: Context | None) -> t.Any:
+        """The paginator's next page; after a second failure in a row of the same page, it is
+        asked for again in smaller pages (heavy pages time out where smaller ones pass)."""
+
+        def smaller() -> dict[str, t.Any] | None:
+            if not paginator.shrink():
+                return None
+            self.logger.warning(
+                "%s: asking for smaller pages (%s) while Zendesk fails to serve this one",
+                self.name,
+                paginator.params().get("per_page"),
+            )
+            return paginator.params()
+
+        return self.fetch(paginator.params(), context, shrink=smaller)
+
     def fetch(
-        self, params: dict[str, t.Any], context: Context | None, *, path: str | None = None
+        self,
+        params: dict[str, t.Any],
+        context: Context | None,
+        *,
+        path: str | None = None,
+        shrink: t.Callable[[], dict[str, t.Any] | None] | None = None,
     ) -> t.Any:
         """One page's parsed JSON, retried through 429s and transient failures.
 
         `path` (with `{placeholders}` from `context`) reads another endpoint than the stream's.
+        `shrink` gives the query of a smaller page when the same page keeps failing.
         """
         request = self.get_http_request(
             page=PageContext(stream_context=context, next_page_token=params)
@@ -599,6 +624,14 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             except _TRANSIENT as exc:
                 failures += 1
                 failing_since = failing_since or time.monotonic()
+                if shrink is not None and failures >= SHRINK_AFTER_FAILURES:
+                    smaller = shrink()
+                    if smaller is not None:
+                        # A smaller page is a new request: it gets its own retries.
+                        failures, failing_since = 0, None
+                        request.params = smaller
+                        prepared = prepare()
+                        continue
                 delay = self._retry_delay(exc, failures, time.monotonic() - failing_since)
                 self.tally.outage = (failing_since, _describe(exc))
                 time.sleep(delay)

@@ -45,6 +45,43 @@ class Paginator(abc.ABC):
         """What to save in state so a new run resumes after the last completed page."""
         return {}
 
+    def shrink(self) -> bool:
+        """Ask for smaller pages from the next request on; False when they cannot shrink."""
+        return False
+
+    def regrow(self) -> None:  # noqa: B027 (most paging styles have no size to regrow)
+        """Back towards the configured page size after a page that came through."""
+
+
+# The smallest page a struggling export is asked for: small enough to pass where 1000 time out,
+# large enough that a page still moves the export on.
+MIN_SHRUNK_PAGE_SIZE = 25
+
+
+class ShrinkingPages:
+    """`per_page` that halves when Zendesk keeps failing to serve a page (the heaviest pages
+    time out or answer 5xx while smaller ones of the same data pass) and doubles back after
+    each page served. Exports resume by cursor or time, never by page number, so the page
+    size may change from one request to the next."""
+
+    page_size: int
+    _configured: int | None = None
+
+    def shrink(self) -> bool:
+        """Halve the page size, down to MIN_SHRUNK_PAGE_SIZE."""
+        if self._configured is None:
+            self._configured = self.page_size
+        smaller = max(MIN_SHRUNK_PAGE_SIZE, self.page_size // 2)
+        if smaller >= self.page_size:
+            return False
+        self.page_size = smaller
+        return True
+
+    def regrow(self) -> None:
+        """Double the page size, up to what was configured."""
+        if self._configured is not None and self.page_size < self._configured:
+            self.page_size = min(self._configured, self.page_size * 2)
+
 
 class StuckExport(UnexpectedResponse):
     """A time-based export whose `end_time` stayed at the page's `start_time`: more items share
@@ -70,7 +107,7 @@ def _flag(body: dict[str, t.Any], key: str) -> bool:
     return value
 
 
-class CursorExport(Paginator):
+class CursorExport(ShrinkingPages, Paginator):
     """Incremental cursor export: `start_time` once, then `cursor=after_cursor` to end_of_stream.
 
     The last page still carries an `after_cursor`: it is kept, so the next run asks only for
@@ -119,7 +156,7 @@ class CursorExport(Paginator):
         return {"cursor": self.cursor} if self.cursor else {}
 
 
-class TimeExport(Paginator):
+class TimeExport(ShrinkingPages, Paginator):
     """Time-based incremental export: `start_time=end_time` until end_of_stream.
 
     Zendesk repeats the items of the boundary second on the next page; they are dropped here,

@@ -198,3 +198,16 @@ def test_offset_pages_refuse_a_next_page_that_goes_backwards():
     paginator.page = 3
     with pytest.raises(UnexpectedResponse, match="does not point at a later page"):
         paginator.advance({"tags": [], "next_page": "https://x.zendesk.com/api/v2/tags?page=2"})
+
+
+def test_an_export_page_size_halves_to_a_floor_and_grows_back_to_what_was_configured():
+    from tap_zendesk.pagination import MIN_SHRUNK_PAGE_SIZE, TimeExport
+
+    paginator = TimeExport("tickets", start_time=0, page_size=1000, timestamp_of=lambda r: 0)
+    sizes = []
+    while paginator.shrink():
+        sizes.append(paginator.params()["per_page"])
+    assert sizes == [500, 250, 125, 62, 31, MIN_SHRUNK_PAGE_SIZE]
+    for _ in range(10):
+        paginator.regrow()
+    assert paginator.params()["per_page"] == 1000

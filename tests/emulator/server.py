@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from contextlib import suppress
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -302,6 +302,10 @@ class Emulator:
         self.missing_paths: tuple[str, ...] = ()
         self.stuck_end_time = False
         self.capped_same_second = False
+        # Export pages of more items than this time out (504) instead of being served: the
+        # heaviest answers (ticket events with whole comments, 1000 a page) are the ones a
+        # gateway gives up on, while smaller pages of the same data pass.
+        self.heaviest_page: int | None = None
         # Titles given to fields since the dataset was built (rename_field), by field id.
         self._field_titles: dict[int, str] = {}
         self.search = Search(self.dataset, self.limiter)
@@ -676,6 +680,8 @@ class Emulator:
         page = self.dataset.cursor_page(
             kind, after, per_page, exclude_deleted=exclude, now=now, scope=scope
         )
+        if (heavy := self._too_heavy(page.items, headers)) is not None:
+            return heavy
         items, sideloads = self._with_sideloads(kind, query, page.items)
         cursor = encode_cursor(*page.after)
         params = {"cursor": cursor}
@@ -727,6 +733,8 @@ class Emulator:
             capped=self.capped_same_second,
             scope=scope,
         )
+        if (heavy := self._too_heavy(page.items, headers)) is not None:
+            return heavy
         items, sideloads = self._with_sideloads(kind, query, page.items)
         params = {"start_time": str(page.end_time)}
         if "per_page" in query:
@@ -755,6 +763,15 @@ class Emulator:
                 "end_time": end_time,
             }
         return self._page_response(kind, items, meta, headers, sideloads)
+
+    def _too_heavy(self, items: Sized, headers: list[tuple[str, str]]) -> Response | None:
+        """A 504 Gateway Time-out, as Zendesk's gateway answers a request that took too long
+        (https://developer.zendesk.com/api-reference/introduction/requests/, status codes),
+        for a page heavier than ``heaviest_page``."""
+        if self.heaviest_page is None or len(items) <= self.heaviest_page:
+            return None
+        body = b"<html><body><h1>" + _GATEWAY_TITLES[504].encode() + b"</h1></body></html>"
+        return Response(504, [("Content-Type", HTML_TYPE), *headers], body)
 
     def _metric_events_cursor(
         self,
