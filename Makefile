@@ -4,7 +4,7 @@ VENV := .venv
 TARGETS := .venv-targets
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench soak clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ test: lint $(TARGET_VENVS)
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m tests.bench
+
+# Fifty incremental runs in a row with changes and faults between them (tests/soak.py).
+soak: $(BIN)/.installed
+	$(BIN)/python -m tests.soak --runs 50
 
 clean:
 	rm -rf $(VENV) $(TARGETS) .demo
