@@ -51,6 +51,7 @@ from tap_zendesk.pagination import (
     TimeExport,
 )
 from tap_zendesk.per_tap import per_tap
+from tap_zendesk.prefetch import ListPrefetcher
 from tap_zendesk.ratelimit import (
     ACCOUNT,
     EXPORT,
@@ -526,9 +527,38 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
 
     # Requests, retries and the error policy ------------------------------------------------
 
+    @cached_property
+    def list_prefetcher(self) -> ListPrefetcher:
+        """The run's reader of account lists while exports wait (see prefetch.py)."""
+        return per_tap(self._tap, "list_prefetcher", lambda: ListPrefetcher(self._lists()))
+
+    def _lists(self) -> list[ZendeskStream]:
+        """Selected streams that read one list endpoint whole, page after page."""
+        return [
+            stream
+            for stream in self._tap.streams.values()
+            if isinstance(stream, ZendeskStream)
+            and not isinstance(stream, IncrementalExportStream)
+            and stream.selected
+            and stream.fed_by is None
+            and type(stream).request_records is ZendeskStream.request_records
+            and type(stream).new_paginator is ZendeskStream.new_paginator
+        ]
+
+    _prefetched: list[tuple[dict[str, t.Any], t.Any]] | None = None
+
     def fetch_page(self, paginator: Paginator, context: Context | None) -> t.Any:
         """The paginator's next page; after a second failure in a row of the same page, it is
-        asked for again in smaller pages (heavy pages time out where smaller ones pass)."""
+        asked for again in smaller pages (heavy pages time out where smaller ones pass).
+
+        A list stream first takes the pages read for it while the exports waited."""
+        if self._prefetched is None:
+            self._prefetched = self.list_prefetcher.claim(self.name)
+        if self._prefetched:
+            params, body = self._prefetched.pop(0)
+            if params == paginator.params():
+                return body
+            self._prefetched.clear()
 
         def smaller() -> dict[str, t.Any] | None:
             if not paginator.shrink():
@@ -549,11 +579,13 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         *,
         path: str | None = None,
         shrink: t.Callable[[], dict[str, t.Any] | None] | None = None,
+        once: bool = False,
     ) -> t.Any:
         """One page's parsed JSON, retried through 429s and transient failures.
 
         `path` (with `{placeholders}` from `context`) reads another endpoint than the stream's.
         `shrink` gives the query of a smaller page when the same page keeps failing.
+        `once`: no retry and no wait for a 429 (a read ahead of time that may as well fail).
         """
         request = self.get_http_request(
             page=PageContext(stream_context=context, next_page_token=params)
@@ -596,6 +628,8 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 prepared = prepare()
             except RateLimited as exc:
                 self.governor.rate_limited(url_path, exc.wait, exc.headers)
+                if once:
+                    raise
                 with self._count_lock:
                     self.tally.throttled += 1
                     self.tally.waited += exc.wait
@@ -622,17 +656,22 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                 )
                 raise ZendeskError(msg) from exc
             except _TRANSIENT as exc:
+                if once:
+                    raise
                 failures += 1
                 failing_since = failing_since or time.monotonic()
-                if shrink is not None and failures >= SHRINK_AFTER_FAILURES:
+                # A Retry-After says when to come back, not that the page is too heavy.
+                told_when = isinstance(exc, TransientError) and exc.wait is not None
+                if shrink is not None and failures >= SHRINK_AFTER_FAILURES and not told_when:
                     smaller = shrink()
                     if smaller is not None:
-                        # A smaller page is a new request: it gets its own retries.
-                        failures, failing_since = 0, None
+                        # A smaller page is a new request with retries of its own; the
+                        # outage, if this is one, goes on.
+                        failures = 0
                         request.params = smaller
                         prepared = prepare()
-                        continue
-                delay = self._retry_delay(exc, failures, time.monotonic() - failing_since)
+                failing_for = time.monotonic() - failing_since
+                delay = self._retry_delay(exc, max(failures, 1), failing_for)
                 self.tally.outage = (failing_since, _describe(exc))
                 time.sleep(delay)
 
@@ -763,6 +802,12 @@ class IncrementalExportStream(ZendeskStream):
     # Whether the export takes `support_type_scope` (the ticket exports and the ticket events
     # export): without it Zendesk gives agent tickets only, never the AI-agent ones.
     scoped_by_support_type: t.ClassVar[bool] = False
+
+    def read_pages(self, context: Context | None) -> t.Iterable[Record]:
+        """The export's pages; its waits for the export budget let the account lists be read
+        meanwhile (see prefetch.py)."""
+        self.list_prefetcher.start()
+        return super().read_pages(context)
 
     def prepare_state(self, context: Context | None) -> None:
         """Re-read from the start when start_date or days_back changed since the last run.

@@ -187,7 +187,8 @@ def test_503s_with_retry_after_count_against_max_retries_once_the_outage_limit_p
 def test_a_failure_that_outlasts_max_retries_and_the_outage_limit_stops_with_one_line(
     emulator, run_tap
 ):
-    emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="503", count=10))
+    # Plain 503s are also tried in smaller pages (six halvings from 1000), then waited out.
+    emulator.add_faults(FaultRule(path_prefix=TICKETS_EXPORT, kind="503", count=100))
 
     run = run_tap(config_for(emulator, max_retries=1))
 
