@@ -142,21 +142,25 @@ def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
         catalog: dict[str, t.Any] | None = None,
         args: t.Sequence[str] = (),
         timeout: float = 120,
+        workdir: Path | None = None,
         env: t.Mapping[str, str] | None = None,
     ) -> TapRun:
+        """`workdir` holds the files and is the working directory; `env` adds to os.environ."""
         nonlocal runs
         runs += 1
-        command = [*TAP, "--config", str(_write(tmp_path / f"config{runs}.json", config))]
+        folder = workdir or tmp_path
+        command = [*TAP, "--config", str(_write(folder / f"config{runs}.json", config))]
         if state is not None:
-            command += ["--state", str(_write(tmp_path / f"state{runs}.json", state))]
+            command += ["--state", str(_write(folder / f"state{runs}.json", state))]
         if catalog is not None:
-            command += ["--catalog", str(_write(tmp_path / f"catalog{runs}.json", catalog))]
+            command += ["--catalog", str(_write(folder / f"catalog{runs}.json", catalog))]
         done = subprocess.run(
             [*command, *args],
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
+            cwd=workdir,
             env=None if env is None else {**os.environ, **env},
         )
         run = TapRun(done.returncode, done.stdout, done.stderr)

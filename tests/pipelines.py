@@ -13,6 +13,7 @@ a temporary folder on a free loopback port, and stops and deletes it afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -28,6 +29,9 @@ import time
 import typing as t
 from pathlib import Path
 
+import yaml
+
+from tests.conftest import config_for
 from tests.targets import ROOT, installed
 
 MELTANO_SECTION = ("### With Meltano", "\n### ")
@@ -43,6 +47,14 @@ START_DATE = "2024-01-01"
 # The emulator's data starts before the README's example date.
 EMULATOR_START = "2020-01-01"
 POSTGRES_HOST = "db.example.com"
+# The emulator enforces no limits; the tap's pacing to Zendesk's would only slow the runs.
+UNPACED = {
+    "TAP_ZENDESK_RATE_LIMIT_PER_MINUTE": "1000000",
+    "TAP_ZENDESK_EXPORT_RATE_LIMIT_PER_MINUTE": "1000000",
+}
+DATABASE = "warehouse"
+PROJECT = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
+LOADERS = {plugin["name"]: plugin for plugin in PROJECT["plugins"]["loaders"]}
 
 # --- README --------------------------------------------------------------------------------
 
@@ -56,6 +68,32 @@ def readme_commands() -> list[str]:
     for block in re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL):
         lines += [line.strip() for line in block.splitlines() if line.strip()]
     return lines
+
+
+def command_kind(line: str) -> str | None:
+    """Which test runs a README line (None: no test does)."""
+    words = line.split("#", 1)[0].split()
+    # Per-account extractors, their states, and the shell's `&` and `wait` that run them side
+    # by side: tests/test_accounts.py.
+    if any(w.startswith("tap-zendesk--") for w in words) or words[:2] == ["meltano", "state"]:
+        return "accounts"
+    if words == ["wait"]:
+        return "accounts"
+    if words == ["meltano", "install"]:
+        return "install"
+    if words[:4] == ["meltano", "config", "set", "tap-zendesk"]:
+        return "setup"
+    if words[:2] == ["meltano", "run"] and words[2:3] == ["tap-zendesk"] and len(words) == 4:
+        return f"loader:{words[3]}" if words[3] in LOADERS else None
+    if words[:3] == ["meltano", "config", "set"] and words[3] in LOADERS:
+        return f"loader:{words[3]}"
+    return None
+
+
+def tap_config(emulator) -> dict[str, t.Any]:
+    return config_for(emulator, start_date=EMULATOR_START, max_retries=None, **{
+        key.removeprefix("TAP_ZENDESK_").lower(): int(value) for key, value in UNPACED.items()
+    })  # fmt: skip
 
 
 # --- The project copy ----------------------------------------------------------------------
@@ -188,13 +226,17 @@ class Extraction(t.NamedTuple):
     emitted: dict[str, int]
 
 
-def extract(tap: Path, config: dict[str, t.Any], workdir: Path) -> Extraction:
+def extract(
+    tap: Path, config: dict[str, t.Any], workdir: Path, catalog: dict[str, t.Any] | None = None
+) -> Extraction:
     """Run the installed tap once, without state: every record as the account holds it now."""
     path = workdir / "full-extraction-config.json"
     path.write_text(json.dumps(config))
-    done = subprocess.run(
-        [tap, "--config", path], capture_output=True, text=True, timeout=300, check=False
-    )
+    command = [tap, "--config", path]
+    if catalog is not None:
+        (workdir / "full-extraction-catalog.json").write_text(json.dumps(catalog))
+        command += ["--catalog", workdir / "full-extraction-catalog.json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     path.unlink()
     assert done.returncode == 0, done.stderr[-3000:]
     keys: dict[str, list[str]] = {}
@@ -398,6 +440,33 @@ class Postgres:
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
+
+    @contextlib.contextmanager
+    def locked(self, database: str, table: str) -> t.Iterator[None]:
+        """Hold an exclusive lock on `table`: a loader writing to it waits until the block ends."""
+        session = subprocess.Popen(
+            [self.bin / "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-d", database, "-v", "ON_ERROR_STOP=1", "-X", "-A", "-t"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        assert session.stdin is not None
+        assert session.stdout is not None
+        session.stdin.write(f"begin; lock table {table} in access exclusive mode; select 'held';\n")
+        session.stdin.flush()
+        try:
+            while (line := session.stdout.readline()) and line.strip() != "held":
+                pass
+            assert line, session.communicate(timeout=10)[1]
+            yield
+        finally:
+            session.communicate("commit;\n", timeout=60)
+
+    def waiting(self, database: str) -> int:
+        """How many sessions wait for a lock."""
+        return int(self.execute("select count(*) from pg_locks where not granted", database))
 
     def recreate(self, database: str) -> None:
         self.execute(f'drop database if exists "{database}" with (force)')

@@ -13,17 +13,19 @@ import re
 import typing as t
 
 import pytest
-import yaml
 
-from tests.conftest import config_for
 from tests.pipelines import (
+    DATABASE,
     EMULATOR_START,
+    LOADERS,
     POSTGRES_HOST,
     START_DATE,
     TOKEN,
+    UNPACED,
     Postgres,
     Project,
     assert_merged,
+    command_kind,
     copy_project,
     emitted_counts,
     extract,
@@ -33,18 +35,11 @@ from tests.pipelines import (
     read_duckdb,
     read_jsonl,
     readme_commands,
+    tap_config,
 )
 from tests.targets import ROOT
 
-PROJECT = yaml.safe_load((ROOT / "meltano.yml").read_text(encoding="utf-8"))
-LOADERS = {plugin["name"]: plugin for plugin in PROJECT["plugins"]["loaders"]}
-# The emulator enforces no limits; the tap's pacing to Zendesk's would only slow the runs.
-UNPACED = {
-    "TAP_ZENDESK_RATE_LIMIT_PER_MINUTE": "1000000",
-    "TAP_ZENDESK_EXPORT_RATE_LIMIT_PER_MINUTE": "1000000",
-}
 CHANGES = {"update_tickets": 6, "create_tickets": 4, "delete_tickets": 2, "update_users": 2}
-DATABASE = "warehouse"
 
 
 def _makefile_pins() -> dict[str, str]:
@@ -65,29 +60,12 @@ def test_the_makefile_pins_each_loader_as_meltano_yml_does():
             assert re.fullmatch(r"[\w.-]+==[\w.]+", requirement), requirement
 
 
-def _kind(line: str) -> str | None:
-    """Which test runs a README line (None: no test does)."""
-    words = line.split("#", 1)[0].split()
-    if words == ["meltano", "install"]:
-        return "install"
-    if words[:4] == ["meltano", "config", "set", "tap-zendesk"]:
-        return "setup"
-    if words[:2] == ["meltano", "run"] and words[2:3] == ["tap-zendesk"] and len(words) == 4:
-        return f"loader:{words[3]}" if words[3] in LOADERS else None
-    if words[:3] == ["meltano", "config", "set"] and words[3] in LOADERS:
-        return f"loader:{words[3]}"
-    if words[:2] in (["meltano", "run"], ["meltano", "config"]) and "--" in words[2]:
-        # Per-account extractors: tests/test_accounts.py.
-        return "accounts"
-    return None
-
-
 def test_every_meltano_command_of_the_readme_is_run_by_a_test():
     lines = readme_commands()
 
     assert lines
-    assert [line for line in lines if _kind(line) is None] == []
-    ran = {_kind(line) for line in lines}
+    assert [line for line in lines if command_kind(line) is None] == []
+    ran = {command_kind(line) for line in lines}
     # Each loader of meltano.yml has its documented command.
     assert {f"loader:{name}" for name in LOADERS} <= ran
 
@@ -95,7 +73,7 @@ def test_every_meltano_command_of_the_readme_is_run_by_a_test():
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
     project = Project(copy_project(tmp_path_factory.mktemp("clone")))
-    installs = [line for line in readme_commands() if _kind(line) == "install"]
+    installs = [line for line in readme_commands() if command_kind(line) == "install"]
     assert installs
     for line in installs:
         project(line, timeout=900)
@@ -117,23 +95,17 @@ def _setup(project: Project, emulator, tmp_path) -> None:
     project.account("acme", emulator)
     project.clear_output()
     for line in readme_commands():
-        if _kind(line) == "setup":
+        if command_kind(line) == "setup":
             project(
                 line, **{TOKEN: emulator.credentials["client_secret"], START_DATE: EMULATOR_START}
             )
-
-
-def _config(emulator) -> dict[str, t.Any]:
-    return config_for(emulator, start_date=EMULATOR_START, max_retries=None, **{
-        key.removeprefix("TAP_ZENDESK_").lower(): int(value) for key, value in UNPACED.items()
-    })  # fmt: skip
 
 
 def _run_twice(project: Project, loader: str, emulator, tmp_path, read, **values: str):
     """Run the loader's README lines twice, with changes between; yield what each run left."""
     # The setup block and the pipelines list both show a loader's run: the same command.
     lines = [line.split("#", 1)[0].strip() for line in readme_commands()]
-    lines = list(dict.fromkeys(line for line in lines if _kind(line) == f"loader:{loader}"))
+    lines = list(dict.fromkeys(line for line in lines if command_kind(line) == f"loader:{loader}"))
     configure = [line for line in lines if " run " not in f" {line} "]
     run = [line for line in lines if " run " in f" {line} "]
     assert len(run) == 1, lines
@@ -142,12 +114,12 @@ def _run_twice(project: Project, loader: str, emulator, tmp_path, read, **values
     tap = project.venv_bin("extractors", "tap-zendesk", "tap-zendesk")
 
     first = emitted_counts(project(run[0]).stderr)
-    truth = extract(tap, _config(emulator), tmp_path)
+    truth = extract(tap, tap_config(emulator), tmp_path)
     yield first, truth, read()
 
     changes = emulator.mutate(**CHANGES)
     second = emitted_counts(project(run[0]).stderr)
-    yield second, extract(tap, _config(emulator), tmp_path), read(), changes
+    yield second, extract(tap, tap_config(emulator), tmp_path), read(), changes
 
 
 def _changed_tickets(changes: dict[str, t.Any]) -> set[int]:
