@@ -7,6 +7,7 @@ Streams only declare an endpoint, a record key, a schema and a paginator.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import email.utils
 import json
@@ -547,6 +548,24 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
 
     _prefetched: list[tuple[dict[str, t.Any], t.Any]] | None = None
 
+    def list_page(self, params: dict[str, t.Any], *, once: bool = False) -> t.Any:
+        """One page of this list stream's endpoint. Where several selected streams read the
+        same endpoint (the ticket forms and their two condition streams), it is asked for
+        once per run and each stream gets its own copy of the answer."""
+        readers = [stream for stream in self._lists() if stream.path == self.path]
+        if len(readers) < 2:
+            return self.fetch(params, None, once=once)
+        shared = per_tap(self._tap, "shared_list_pages", dict)
+        lock = per_tap(self._tap, "shared_list_pages_lock", threading.Lock)
+        key = (self.path, tuple(sorted(params.items())))
+        with lock:
+            body = shared.get(key)
+        if body is None:
+            body = self.fetch(params, None, once=once)
+            with lock:
+                body = shared.setdefault(key, body)
+        return copy.deepcopy(body)
+
     def fetch_page(self, paginator: Paginator, context: Context | None) -> t.Any:
         """The paginator's next page; after a second failure in a row of the same page, it is
         asked for again in smaller pages (heavy pages time out where smaller ones pass).
@@ -559,6 +578,8 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             if params == paginator.params():
                 return body
             self._prefetched.clear()
+        if self in self._lists():
+            return self.list_page(paginator.params())
 
         def smaller() -> dict[str, t.Any] | None:
             if not paginator.shrink():

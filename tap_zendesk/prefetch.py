@@ -82,7 +82,7 @@ class ListPrefetcher:
         pages: list[Page] = []
         while not paginator.finished and len(pages) < MAX_PAGES_PER_STREAM:
             params = paginator.params()
-            body = stream.fetch(params, None, once=True)
+            body = stream.list_page(params, once=True)
             paginator.records(body)
             paginator.advance(body)
             pages.append((params, body))

@@ -87,3 +87,14 @@ def test_forms_unavailable_on_the_plan_skip_three_streams_and_the_sync_succeeds(
         assert run.records(stream) == []
         assert f"Skipping stream '{stream}'" in run.stderr
     assert run.records("ticket_fields")
+
+
+def test_the_forms_and_their_two_condition_streams_read_the_forms_once(emulator, run_tap):
+    emulator.reset_stats()
+
+    run = _sync(run_tap, emulator, list(FORM_STREAMS))
+
+    assert run.returncode == 0, run.stderr
+    assert emulator.stats["requests_by_path"]["/api/v2/ticket_forms.json"] == 1
+    for stream in FORM_STREAMS:
+        assert run.records(stream), stream
