@@ -37,9 +37,12 @@ def export_tickets(config: dict[str, object]) -> tuple[int, int]:
     """Read every ticket page and print its Singer lines; returns (records, requests)."""
     url = f"{str(config['url']).rstrip('/')}/api/v2/incremental/tickets/cursor.json"
     per_page = int(str(config.get("page_size", 1000)))
+    # Every ticket, AI-agent ones included, as the tap asks (its default ticket_scope).
+    scope = {"support_type_scope": "all"}
     params: dict[str, str | int] = {
         "start_time": start_time(str(config["start_date"])),
         "per_page": per_page,
+        **scope,
     }
     write = sys.stdout.write
     dumps = json.dumps
@@ -61,7 +64,7 @@ def export_tickets(config: dict[str, object]) -> tuple[int, int]:
             write(dumps({"type": "STATE", "value": state}, separators=_SEPARATORS) + "\n")
             if page["end_of_stream"]:
                 break
-            params = {"cursor": cursor, "per_page": per_page}
+            params = {"cursor": cursor, "per_page": per_page, **scope}
     sys.stdout.flush()
     return records, requests_sent
 
