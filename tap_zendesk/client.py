@@ -681,9 +681,10 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
                     raise
                 failures += 1
                 failing_since = failing_since or time.monotonic()
-                # A Retry-After says when to come back, not that the page is too heavy.
-                told_when = isinstance(exc, TransientError) and exc.wait is not None
-                if shrink is not None and failures >= SHRINK_AFTER_FAILURES and not told_when:
+                # Heavy pages time out or fail with a 5xx; a Retry-After says when to come
+                # back instead, and a broken body is no sign of weight.
+                heavy = not isinstance(exc, TransientError) or (exc.outage and exc.wait is None)
+                if shrink is not None and failures >= SHRINK_AFTER_FAILURES and heavy:
                     smaller = shrink()
                     if smaller is not None:
                         # A smaller page is a new request with retries of its own; the
@@ -827,7 +828,8 @@ class IncrementalExportStream(ZendeskStream):
     def read_pages(self, context: Context | None) -> t.Iterable[Record]:
         """The export's pages; its waits for the export budget let the account lists be read
         meanwhile (see prefetch.py)."""
-        self.list_prefetcher.start()
+        if getattr(self._tap, "syncing_all", False):
+            self.list_prefetcher.start()
         return super().read_pages(context)
 
     def prepare_state(self, context: Context | None) -> None:

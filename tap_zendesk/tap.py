@@ -400,6 +400,18 @@ class TapZendesk(GuardedTap):
         """Every stream this tap offers."""
         return [stream_class(tap=self) for stream_class in stream_classes(self.config)]
 
+    # True during a whole sync, when reading lists ahead of their turn pays (prefetch.py);
+    # not when one stream is read alone.
+    syncing_all = False
+
+    def sync_all(self) -> None:
+        """Sync every selected stream, the account lists read while the exports wait."""
+        self.syncing_all = True
+        try:
+            super().sync_all()
+        finally:
+            self.syncing_all = False
+
     def load_streams(self) -> list[Stream]:
         """The streams in the order they sync: the incremental exports first, then the rest.
 
