@@ -7,6 +7,8 @@ records lost with a killed process were not bookmarked, so they are read again o
 
 from __future__ import annotations
 
+import atexit
+import io
 import sys
 import typing as t
 
@@ -25,14 +27,15 @@ class BufferedWriter(MsgSpecWriter):
         super().__init__()
         self.writing = False
         self._after_write: t.Callable[[], None] | None = None
+        self._out = _stdout_buffer()
 
     def write_message(self, message: Message) -> None:
         """Write one message; RECORDs wait in the buffer for the next STATE."""
         self.writing = True
         try:
-            sys.stdout.buffer.write(self.format_message(message))
+            self._out.write(self.format_message(message))
             if not isinstance(message, RecordMessage):
-                sys.stdout.flush()
+                self._out.flush()
         finally:
             self.writing = False
         if self._after_write is not None:
@@ -45,3 +48,28 @@ class BufferedWriter(MsgSpecWriter):
             self._after_write = action
         else:
             action()
+
+
+# A page of tickets is several hundred kilobytes: with stdout's 8 KiB buffer most records
+# would each cost a write system call after all.
+STDOUT_BUFFER_BYTES = 1 << 20
+
+
+def _stdout_buffer() -> t.BinaryIO:
+    """A large buffer on stdout's file descriptor; stdout's own where it has none (captured)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return sys.stdout.buffer
+    sys.stdout.flush()
+    out = open(descriptor, "wb", buffering=STDOUT_BUFFER_BYTES, closefd=False)  # noqa: SIM115
+    # Records written after the last STATE were not bookmarked; written out at exit all the same.
+    atexit.register(_flush_quietly, out)
+    return out
+
+
+def _flush_quietly(out: t.BinaryIO) -> None:
+    try:
+        out.flush()
+    except (OSError, ValueError):  # the target went away: nothing more can reach it
+        return
