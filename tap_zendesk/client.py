@@ -534,7 +534,11 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
         return per_tap(self._tap, "list_prefetcher", lambda: ListPrefetcher(self._lists()))
 
     def _lists(self) -> list[ZendeskStream]:
-        """Selected streams that read one list endpoint whole, page after page."""
+        """Selected streams that read one list endpoint whole, page after page (asked for
+        per page: worked out once per run)."""
+        return per_tap(self._tap, "list_streams", self._find_lists)
+
+    def _find_lists(self) -> list[ZendeskStream]:
         return [
             stream
             for stream in self._tap.streams.values()

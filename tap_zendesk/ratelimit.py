@@ -33,6 +33,8 @@ ACCOUNT, EXPORT, SEARCH = "account", "export", "search"
 # search export limits.
 ASSUMED_PER_MINUTE = {ACCOUNT: 200.0, EXPORT: 10.0, SEARCH: 100.0}
 WINDOW_SECONDS = 60.0
+# The budget of an endpoint bucket whose header names no total: in effect none.
+_UNSTATED = 1_000_000.0
 # A hair above the exact window, so clock jitter never fits budget + 1 into one window.
 SPACING_MARGIN = 1.01
 _ID_SEGMENT = re.compile(r"/\d+(?=/|\.json|$)")
@@ -195,7 +197,8 @@ class RateGovernor:
             return self._buckets.get(EXPORT) if EXPORT in buckets_of(path) else None
         name = f"endpoint:{header}"
         if name not in self._buckets:
-            self._buckets[name] = _Bucket(None, assumed=total or 1.0)
+            # Without a stated total only its resets pace it (blocked_until), not a budget.
+            self._buckets[name] = _Bucket(None, assumed=total or _UNSTATED)
         self._endpoint_buckets.setdefault(endpoint_of(path), set()).add(name)
         return self._buckets[name]
 

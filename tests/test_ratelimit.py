@@ -193,3 +193,10 @@ def test_the_reset_is_bounded_by_the_tightest_report_of_the_window():
     clock.now += 0.9  # the true reset is 2.1 s away, still reported as 3
     gov.observe("/api/v2/users.json", {"ratelimit-remaining": "0", "ratelimit-reset": "3"})
     assert gov.acquire("/api/v2/users.json") == pytest.approx(2.1)
+
+
+def test_an_endpoint_header_without_a_total_only_holds_until_its_reset():
+    gov, _ = governor(account=None, export=None)
+    path = "/api/v2/deleted_tickets.json"
+    gov.observe(path, {"zendesk-ratelimit-deleted-tickets": "remaining=5; resets=30"})
+    assert [gov.acquire(path) for _ in range(20)] == [0.0] * 20

@@ -78,6 +78,9 @@ class TicketEventsExport(IncrementalExportStream):
 
     def new_paginator(self, context: Context | None) -> Paginator:
         """Time-based pages from the earliest resume point of the streams reading along."""
+        for stream in self._readers:
+            if problems := bookmark_problems(stream.name, stream.resume_state(context)):
+                raise ZendeskError(problems[0])
         positions = {stream.name: stream.position(context) for stream in self._readers}
         self._positions = positions
         first = min(second for second, _ in positions.values())
@@ -94,8 +97,6 @@ class TicketEventsExport(IncrementalExportStream):
         """Where this stream resumes: the second to read from, and the ids of that second it
         already emitted."""
         state = self.resume_state(context)
-        if problems := bookmark_problems(self.name, state):
-            raise ZendeskError(problems[0])
         if state.get("end_time") is not None:
             return int(state["end_time"]), set(state.get("boundary_ids") or ())
         return self.export_start_time(context), set()
