@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import os
-import sys
 import typing as t
 
 import click
@@ -21,7 +20,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 from singer_sdk.singerlib.catalog import MetadataMapping
 
-from tap_zendesk.errors import ZendeskError
+from tap_zendesk.api.errors import ZendeskError
 from tap_zendesk.login import describe_user
 from tap_zendesk.report import report_for
 from tap_zendesk.settings import Settings
@@ -110,18 +109,6 @@ class GuardedTap(Tap):
             os._exit(128 + signum)
 
         self.message_writer.when_idle(stop)
-
-
-def main() -> None:
-    """`tap-zendesk`: the Singer tap, or `tap-zendesk auth login` to authorize it."""
-    if sys.argv[1:2] == ["auth"]:
-        from tap_zendesk.login import auth
-
-        auth(args=sys.argv[2:], prog_name="tap-zendesk auth")
-        return
-    from tap_zendesk.tap import TapZendesk
-
-    TapZendesk.cli()
 
 
 @contextlib.contextmanager

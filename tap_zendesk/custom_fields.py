@@ -63,10 +63,10 @@ import re
 import typing as t
 from functools import cached_property
 
-from tap_zendesk.client import ZendeskStream
-from tap_zendesk.errors import ClientError
-from tap_zendesk.pagination import CursorPages, Record
+from tap_zendesk.api.errors import ClientError
+from tap_zendesk.api.pagination import CursorPages, Record
 from tap_zendesk.per_tap import per_tap
+from tap_zendesk.streams.base import ZendeskStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

@@ -28,8 +28,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import click
 import requests
 
-from tap_zendesk.errors import ZendeskError
-from tap_zendesk.oauth import (
+from tap_zendesk.api.errors import ZendeskError
+from tap_zendesk.api.oauth import (
     GrantRefused,
     TokenStore,
     default_token_store,

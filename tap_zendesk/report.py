@@ -22,7 +22,7 @@ from tap_zendesk.per_tap import per_tap
 from tap_zendesk.settings import DEFAULT_PROGRESS_INTERVAL
 
 if t.TYPE_CHECKING:
-    from tap_zendesk.ratelimit import RateGovernor
+    from tap_zendesk.api.ratelimit import RateGovernor
 
 
 @dataclasses.dataclass

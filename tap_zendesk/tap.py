@@ -11,7 +11,6 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
 from tap_zendesk import DISTRIBUTION
 from tap_zendesk.cli import GuardedTap
-from tap_zendesk.client import IncrementalExportStream
 from tap_zendesk.output import BufferedWriter
 from tap_zendesk.settings import (
     AUTH_METHODS,
@@ -30,6 +29,7 @@ from tap_zendesk.settings import (
     TICKET_SIDELOADS,
 )
 from tap_zendesk.streams import stream_classes
+from tap_zendesk.streams.incremental import IncrementalExportStream
 
 if t.TYPE_CHECKING:
     pass

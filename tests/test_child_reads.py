@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import responses
 
-from tap_zendesk.errors import ClientError
-from tap_zendesk.pagination import CursorPages
+from tap_zendesk.api.errors import ClientError
+from tap_zendesk.api.pagination import CursorPages
 from tap_zendesk.tap import TapZendesk
 from tests.conftest import MOCKED_ACCOUNT
 

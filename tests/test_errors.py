@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from tap_zendesk.client import iso_timestamp
-from tap_zendesk.pagination import StuckExport
+from tap_zendesk.api.pagination import StuckExport
+from tap_zendesk.streams.incremental import iso_timestamp
 from tap_zendesk.tap import TapZendesk
 from tests.conftest import STREAMS, assert_no_secrets, catalog_for, config_for
 from tests.emulator import FaultRule

@@ -237,7 +237,7 @@ def test_two_runs_sharing_a_store_refresh_once(emulator, tmp_path):
 # the refresh request is sent.
 _PAUSED_TAP = """
 import os, sys, time
-from tap_zendesk import oauth
+from tap_zendesk.api import oauth
 flag, where = os.environ["PAUSE_FLAG"], os.environ["PAUSE_AT"]
 def pause():
     open(flag, "w").close()
@@ -255,7 +255,7 @@ else:
         pause()
         return grant(*args, **kwargs)
     oauth.post_grant = paused_grant
-from tap_zendesk.cli import main
+from tap_zendesk.__main__ import main
 sys.argv = ["tap-zendesk", *sys.argv[1:]]
 main()
 """

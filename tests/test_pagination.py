@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tap_zendesk.errors import UnexpectedResponse
-from tap_zendesk.pagination import CursorExport, CursorPages, OffsetPages, StuckExport, TimeExport
+from tap_zendesk.api.errors import UnexpectedResponse
+from tap_zendesk.api.pagination import (
+    CursorExport,
+    CursorPages,
+    OffsetPages,
+    StuckExport,
+    TimeExport,
+)
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "recorded_pages.json").read_text())
 
@@ -201,7 +207,7 @@ def test_offset_pages_refuse_a_next_page_that_goes_backwards():
 
 
 def test_an_export_page_size_halves_to_a_floor_and_grows_back_to_what_was_configured():
-    from tap_zendesk.pagination import MIN_SHRUNK_PAGE_SIZE, TimeExport
+    from tap_zendesk.api.pagination import MIN_SHRUNK_PAGE_SIZE, TimeExport
 
     paginator = TimeExport("tickets", start_time=0, page_size=1000, timestamp_of=lambda r: 0)
     sizes = []

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from tap_zendesk.ratelimit import ACCOUNT, EXPORT, SPACING_MARGIN, RateGovernor, buckets_of
+from tap_zendesk.api.ratelimit import ACCOUNT, EXPORT, SPACING_MARGIN, RateGovernor, buckets_of
 from tests.conftest import catalog_for, config_for
 
 TICKETS_EXPORT = "/api/v2/incremental/tickets/cursor.json"

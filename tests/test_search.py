@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from tap_zendesk.ratelimit import SEARCH, buckets_of
+from tap_zendesk.api.ratelimit import SEARCH, buckets_of
 from tap_zendesk.schemas import SCHEMAS
 from tap_zendesk.settings import PER_TICKET_SIDELOADS
 from tap_zendesk.streams.search import SearchPlan, merge_schemas

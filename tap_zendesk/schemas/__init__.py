@@ -15,7 +15,7 @@ from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.singerlib.schema import resolve_schema_references
 
 if t.TYPE_CHECKING:
-    from tap_zendesk.client import ZendeskStream
+    from tap_zendesk.streams.base import ZendeskStream
 
 _ROOT = resources.files(__name__)
 

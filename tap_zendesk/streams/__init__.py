@@ -13,7 +13,7 @@ from tap_zendesk.streams.business_rules import (
     TriggersStream,
     ViewsStream,
 )
-from tap_zendesk.streams.events import TicketMetricEventsStream
+from tap_zendesk.streams.comments import TicketCommentAttachmentsStream, TicketCommentsPerTicket
 from tap_zendesk.streams.fields import OrganizationFieldsStream, UserFieldsStream
 from tap_zendesk.streams.forms import (
     TicketFieldsStream,
@@ -21,29 +21,21 @@ from tap_zendesk.streams.forms import (
     TicketFormEndUserConditionsStream,
     TicketFormsStream,
 )
-from tap_zendesk.streams.history import TicketFieldHistoryStream
 from tap_zendesk.streams.memberships import GroupMembershipsStream, OrganizationMembershipsStream
+from tap_zendesk.streams.metric_events import TicketMetricEventsStream
 from tap_zendesk.streams.organizations import OrganizationsStream
 from tap_zendesk.streams.satisfaction import SatisfactionRatingsStream
 from tap_zendesk.streams.search import search_stream_classes
-from tap_zendesk.streams.sideloads import TicketMetricsStream
-from tap_zendesk.streams.ticket_extras import (
-    CustomStatusesStream,
-    DeletedTicketsStream,
-    TagsStream,
-    TicketEventsStream,
-)
-from tap_zendesk.streams.tickets import (
-    TicketAuditsStream,
-    TicketCommentAttachmentsStream,
-    TicketCommentsFromEvents,
-    TicketCommentsPerTicket,
-    TicketsStream,
-)
+from tap_zendesk.streams.ticket_events.audits import TicketAuditsStream
+from tap_zendesk.streams.ticket_events.comments import TicketCommentsFromEvents
+from tap_zendesk.streams.ticket_events.field_history import TicketFieldHistoryStream
+from tap_zendesk.streams.ticket_events.reader import TicketEventsStream
+from tap_zendesk.streams.ticket_extras import CustomStatusesStream, DeletedTicketsStream, TagsStream
+from tap_zendesk.streams.tickets import TicketMetricsStream, TicketsStream
 from tap_zendesk.streams.users import UsersStream
 
 if t.TYPE_CHECKING:
-    from tap_zendesk.client import ZendeskStream
+    from tap_zendesk.streams.base import ZendeskStream
 
 
 def stream_classes(config: t.Mapping[str, t.Any]) -> list[type[ZendeskStream]]:

@@ -5,7 +5,7 @@ Both lists are short (tens of rows) and have no incremental form, so each run re
 groups and brands its tickets reference, as records of these streams.
 """
 
-from tap_zendesk.client import ZendeskStream
+from tap_zendesk.streams.base import ZendeskStream
 
 
 class GroupsStream(ZendeskStream):

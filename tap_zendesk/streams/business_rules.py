@@ -10,8 +10,8 @@ warning and the sync goes on.
 
 from __future__ import annotations
 
-from tap_zendesk.client import ZendeskStream
-from tap_zendesk.pagination import OffsetPages
+from tap_zendesk.api.pagination import OffsetPages
+from tap_zendesk.streams.base import ZendeskStream
 
 
 class MacrosStream(ZendeskStream):

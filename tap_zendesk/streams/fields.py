@@ -6,7 +6,7 @@ cursor pages). Custom user and organization fields are plan-gated: a 403 or 404 
 stream with a warning.
 """
 
-from tap_zendesk.client import ZendeskStream
+from tap_zendesk.streams.base import ZendeskStream
 
 
 class UserFieldsStream(ZendeskStream):

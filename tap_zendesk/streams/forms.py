@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import typing as t
 
-from tap_zendesk.client import ZendeskStream
-from tap_zendesk.pagination import OffsetPages, Record
+from tap_zendesk.api.pagination import OffsetPages, Record
+from tap_zendesk.streams.base import ZendeskStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

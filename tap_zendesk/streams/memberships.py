@@ -4,7 +4,7 @@ Both lists carry `updated_at` but Zendesk cannot filter them on it, so each run 
 whole (full table, cursor pages of 100).
 """
 
-from tap_zendesk.client import ZendeskStream
+from tap_zendesk.streams.base import ZendeskStream
 
 
 class GroupMembershipsStream(ZendeskStream):

@@ -1,8 +1,8 @@
 """Organizations."""
 
-from tap_zendesk.client import IncrementalExportStream
+from tap_zendesk.api.pagination import Record, TimeExport
 from tap_zendesk.custom_fields import ORGANIZATION_FIELDS, TypedCustomFields
-from tap_zendesk.pagination import Record, TimeExport
+from tap_zendesk.streams.incremental import IncrementalExportStream
 
 
 class OrganizationsStream(TypedCustomFields, IncrementalExportStream):

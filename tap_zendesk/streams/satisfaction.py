@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 import typing as t
 
-from tap_zendesk.client import IncrementalExportStream, iso_timestamp, to_epoch
-from tap_zendesk.pagination import CursorPages, Paginator, Record
+from tap_zendesk.api.pagination import CursorPages, Paginator, Record
+from tap_zendesk.streams.incremental import IncrementalExportStream, iso_timestamp, to_epoch
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

@@ -41,11 +41,11 @@ from array import array
 
 from singer_sdk.schema.source import SchemaSource
 
-from tap_zendesk.client import ZendeskStream
-from tap_zendesk.errors import ClientError, UnexpectedResponse, ZendeskError, zendesk_error_text
-from tap_zendesk.pagination import CursorPages, OffsetPages, Paginator, Record
+from tap_zendesk.api.errors import ClientError, UnexpectedResponse, ZendeskError, zendesk_error_text
+from tap_zendesk.api.pagination import CursorPages, OffsetPages, Paginator, Record
 from tap_zendesk.schemas import SCHEMAS, ConfiguredSchema
 from tap_zendesk.settings import PER_TICKET_SIDELOADS, SearchQuery, search_queries
+from tap_zendesk.streams.base import ZendeskStream
 
 if t.TYPE_CHECKING:
     import requests

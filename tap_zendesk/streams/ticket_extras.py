@@ -4,9 +4,8 @@ ticket events export.
 
 from __future__ import annotations
 
-from tap_zendesk.client import ZendeskStream
-from tap_zendesk.pagination import OffsetPages
-from tap_zendesk.streams.events import TicketEventsExport
+from tap_zendesk.api.pagination import OffsetPages
+from tap_zendesk.streams.base import ZendeskStream
 
 
 class TagsStream(ZendeskStream):
@@ -47,19 +46,3 @@ class DeletedTicketsStream(ZendeskStream):
     path = "/deleted_tickets.json"
     records_key = "deleted_tickets"
     forbidden_hint = "listing deleted tickets needs an admin or an agent allowed to delete tickets"
-
-
-class TicketEventsStream(TicketEventsExport):
-    """The incremental ticket events export as Zendesk sends it with
-    `include=comment_events`: one item per ticket update, with its `child_events`.
-
-    Bookmarked on `timestamp`, the second the export files an item under; the export is read
-    once per run with ticket_audits and ticket_comments (see TicketEventsExport).
-    """
-
-    name = "ticket_events"
-    replication_key = "timestamp"
-
-    def key_value(self, second: int) -> int:
-        """`timestamp` is Unix seconds."""
-        return second

@@ -1,19 +1,126 @@
-"""Tickets and what hangs off them: comments and audits."""
+"""The tickets export and what `include=` brings along with it, at no extra request.
+
+Per-ticket side-loads (metric set, dates, SLAs, comment count) stay on their ticket record.
+Object side-loads (users, groups, organizations, brands) arrive as top-level arrays of the
+page and become records of their own streams. The metric sets also feed `ticket_metrics`.
+"""
 
 from __future__ import annotations
 
 import typing as t
 from functools import cached_property
 
-from tap_zendesk.client import IncrementalExportStream, ZendeskStream, iso_timestamp, to_epoch
 from tap_zendesk.custom_fields import TICKET_FIELDS, TypedCustomFields
-from tap_zendesk.pagination import CursorPages, Paginator, Record
-from tap_zendesk.streams.events import TicketEventsExport
-from tap_zendesk.streams.history import FieldChanges, TicketFieldHistoryStream
-from tap_zendesk.streams.sideloads import SideloadingTicketExport
+from tap_zendesk.settings import OBJECT_SIDELOADS, PER_TICKET_SIDELOADS
+from tap_zendesk.streams.base import ZendeskStream
+from tap_zendesk.streams.incremental import IncrementalExportStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+
+    from tap_zendesk.api.pagination import Record
+
+METRIC_SETS = "metric_sets"
+METRIC_SET = PER_TICKET_SIDELOADS[METRIC_SETS]
+
+
+class TicketMetricsStream(ZendeskStream):
+    """One metric set per ticket: reply, resolution and wait times, reopens, replies.
+
+    No request of its own: metric sets ride on the tickets export (`include=metric_sets`).
+    Selecting this stream adds `metric_sets` to that include even when `ticket_sideloads`
+    leaves it out; tickets then do not carry `metric_set` themselves.
+
+    Incremental on `updated_at` (each row is the metric set's latest version) but with no
+    bookmark of its own, which stays empty in the state: a changed ticket comes back in the
+    tickets export with its current metric set, so this stream advances with the tickets
+    bookmark.
+    """
+
+    name = "ticket_metrics"
+    fed_by = "tickets"
+    replication_key = "updated_at"
+
+
+class SideloadingTicketExport(IncrementalExportStream):
+    """The tickets export with the side-loads of `ticket_sideloads` (and of ticket_metrics).
+
+    An object side-loaded on many pages (the same requester, the same group) is emitted once
+    per version, (id, updated_at), in a run.
+    """
+
+    @cached_property
+    def include(self) -> tuple[str, ...]:
+        """The `include=` values: the configured ones, and metric_sets for ticket_metrics."""
+        configured = self.settings.ticket_sideloads
+        metrics = self._tap.streams.get(TicketMetricsStream.name)
+        if METRIC_SETS not in configured and metrics is not None and metrics.selected:
+            return (*configured, METRIC_SETS)
+        return configured
+
+    @property
+    def export_params(self) -> dict[str, str]:  # type: ignore[override]
+        """`include` on every export request when side-loads are wanted."""
+        return {"include": ",".join(self.include)} if self.include else {}
+
+    def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Per-ticket side-load properties only for the side-loads asked for."""
+        schema = super().configure_schema(schema)
+        for name, key in PER_TICKET_SIDELOADS.items():
+            if name not in self.settings.ticket_sideloads:
+                schema["properties"].pop(key, None)
+        return schema
+
+    def receive_page(self, body: t.Any, items: list[Record], context: Context | None) -> None:
+        """Metric sets onto their tickets and into ticket_metrics; side-loaded objects out."""
+        super().receive_page(body, items, context)
+        if not self.include:
+            return
+        if METRIC_SETS in self.include:
+            self._metric_sets(body, items)
+        for name in self._emitted_objects:
+            self.feed(name, self._first_seen(name, body.get(name)))
+
+    def _metric_sets(self, body: dict[str, t.Any], tickets: list[Record]) -> None:
+        # Zendesk embeds each ticket's metric set, or (seen elsewhere) lists them at the top
+        # level by ticket_id: both end up on the ticket, an embedded one winning.
+        listed = body.get(METRIC_SETS)
+        if isinstance(listed, list):
+            by_ticket = {m.get("ticket_id"): m for m in listed if isinstance(m, dict)}
+            for ticket in tickets:
+                if ticket.get(METRIC_SET) is None and ticket.get("id") in by_ticket:
+                    ticket[METRIC_SET] = by_ticket[ticket["id"]]
+        self.feed(
+            TicketMetricsStream.name,
+            (ticket[METRIC_SET] for ticket in tickets if ticket.get(METRIC_SET)),
+        )
+        if METRIC_SETS not in self.settings.ticket_sideloads:
+            for ticket in tickets:
+                ticket.pop(METRIC_SET, None)
+
+    @cached_property
+    def _emitted_objects(self) -> tuple[str, ...]:
+        """Object side-loads asked for whose stream is selected."""
+        return tuple(
+            name
+            for name in OBJECT_SIDELOADS
+            if name in self.include
+            and (stream := self._tap.streams.get(name)) is not None
+            and stream.selected
+        )
+
+    @cached_property
+    def _seen(self) -> dict[str, set[tuple[t.Any, t.Any]]]:
+        return {name: set() for name in OBJECT_SIDELOADS}
+
+    def _first_seen(self, name: str, objects: t.Any) -> t.Iterator[Record]:
+        """The objects not yet emitted in this run at this version."""
+        seen = self._seen[name]
+        for obj in objects if isinstance(objects, list) else ():
+            version = (obj.get("id"), obj.get("updated_at")) if isinstance(obj, dict) else None
+            if version is not None and version not in seen:
+                seen.add(version)
+                yield obj
 
 
 class TicketsStream(TypedCustomFields, SideloadingTicketExport):
@@ -36,226 +143,3 @@ class TicketsStream(TypedCustomFields, SideloadingTicketExport):
     def is_deleted(self, record: Record) -> bool:
         """A deleted ticket stays in the export with status "deleted"."""
         return record.get("status") == "deleted"
-
-
-class CommentsStream(ZendeskStream):
-    """What every way of reading comments shares: their attachments, and reading one
-    ticket's comments as they are now.
-
-    With include_attachments each attachment is also a row of ticket_comment_attachments;
-    without it comments carry no `attachments` at all.
-    """
-
-    comments_path = "/tickets/{ticket_id}/comments.json"
-
-    def comments_of(self, ticket: Record) -> list[Record] | None:
-        """Every comment of a ticket, or None when Zendesk refuses it (skipped, warned)."""
-        context = {"ticket_id": ticket["id"]}
-        return self.read_all(self.comments_path, context, CursorPages("comments"))
-
-    def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
-        """No `attachments` property when attachments are left out."""
-        schema = super().configure_schema(schema)
-        if not self.settings.include_attachments:
-            schema["properties"].pop("attachments", None)
-        return schema
-
-    def with_attachments(self, comments: t.Iterable[Record]) -> t.Iterator[Record]:
-        """Comments as configured; their attachments fed to ticket_comment_attachments."""
-        keep = self.settings.include_attachments
-        for comment in comments:
-            if keep:
-                self.feed(TicketCommentAttachmentsStream.name, attachment_rows(comment))
-            else:
-                comment.pop("attachments", None)
-            yield comment
-
-
-def attachment_rows(comment: Record) -> t.Iterator[Record]:
-    """One row per attachment of a comment, with the comment and ticket it belongs to."""
-    for attachment in comment.get("attachments") or []:
-        yield {
-            **attachment,
-            "ticket_id": comment.get("ticket_id"),
-            "comment_id": comment.get("id"),
-        }
-
-
-class TicketCommentAttachmentsStream(ZendeskStream):
-    """One row per comment attachment, from the comments already read (no request of its own).
-
-    Offered only with include_attachments; rows come and go with their comments' bookmark.
-    """
-
-    name = "ticket_comment_attachments"
-    fed_by = "ticket_comments"
-
-
-class TicketAuditsStream(TicketEventsExport):
-    """Every audit of every ticket, with its events, from the ticket events export.
-
-    The export is complete (archived and deleted tickets included), exactly-once through its
-    own bookmark, and reads 1000 audits per request; `/ticket_audits.json` skips records when
-    chased and per-ticket reads cost a request per ticket. The export gives `via` as the
-    channel's name and `metadata` without its `custom` part.
-    """
-
-    name = "ticket_audits"
-    replication_key = "created_at"
-
-    def derive(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
-        """One audit per export item."""
-        for event in items:
-            if event.get("event_type", "Audit") != "Audit":
-                continue
-            audit = {
-                "id": event["id"],
-                "ticket_id": event.get("ticket_id"),
-                "created_at": _created_at(event),
-                "author_id": event.get("updater_id"),
-                "via": event.get("via"),
-                "via_reference_id": event.get("via_reference_id"),
-                "metadata": {"system": event.get("system")},
-                "merged_ticket_ids": event.get("merged_ticket_ids"),
-                "events": self.events_as_configured(event.get("child_events") or []),
-            }
-            self.feed(TicketFieldHistoryStream.name, self.field_changes.rows(audit))
-            yield audit
-
-    @cached_property
-    def field_changes(self) -> FieldChanges:
-        """The run's reader of field changes; it remembers tickets' tags between audits."""
-        return FieldChanges()
-
-    def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
-        """No `attachments` on comment events when attachments are left out."""
-        schema = super().configure_schema(schema)
-        if not self.settings.include_attachments:
-            schema["properties"]["events"]["items"]["properties"].pop("attachments", None)
-        return schema
-
-    def events_as_configured(self, events: list[Record]) -> list[Record]:
-        """Comment events keep their attachments only with include_attachments."""
-        if not self.settings.include_attachments:
-            for event in events:
-                event.pop("attachments", None)
-        return events
-
-
-class TicketCommentsFromEvents(CommentsStream, TicketEventsExport):
-    """Every comment, from the Comment child events of the ticket events export (default).
-
-    Comments of deleted tickets stay in the export and are emitted with their `ticket_id`.
-    """
-
-    name = "ticket_comments"
-    replication_key = "created_at"
-
-    def derive(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
-        """One record per Comment child event; then, as they are now, the comments that the
-        page's events changed after they were written (made private, redacted)."""
-        changed: dict[int, set[int]] = {}
-        yield from self.with_attachments(self._comments(items, changed))
-        yield from self.with_attachments(self._changed_comments(changed))
-
-    def _comments(self, items: list[Record], changed: dict[int, set[int]]) -> t.Iterator[Record]:
-        for event in items:
-            for child in event.get("child_events") or []:
-                if child.get("event_type") not in {"Comment", "VoiceComment"}:
-                    # CommentPrivacyChange, CommentRedactionEvent, AttachmentRedactionEvent
-                    # and any later kind that names a comment: that comment changed.
-                    if child.get("comment_id") is not None and event.get("ticket_id"):
-                        changed.setdefault(event["ticket_id"], set()).add(child["comment_id"])
-                    continue
-                comment = {k: v for k, v in child.items() if k not in _EXPORT_ONLY_KEYS}
-                yield {
-                    **comment,
-                    "type": child.get("type") or child["event_type"],
-                    "ticket_id": event.get("ticket_id"),
-                    "audit_id": child.get("audit_id") or event["id"],
-                    "created_at": child.get("created_at") or _created_at(event),
-                    "metadata": {"system": event.get("system")},
-                }
-
-    def _changed_comments(self, changed: dict[int, set[int]]) -> t.Iterator[Record]:
-        """The comments named in `changed` (ticket -> comment ids), re-read from their
-        tickets: the export keeps a comment's privacy change or redaction in a later event,
-        so a merging target would otherwise keep the comment as it was first written.
-        Costs one request per such ticket, against the account's budget, not the export's."""
-        tickets = [{"id": ticket} for ticket in sorted(changed)]
-        for ticket, comments in self.fan_out(self.comments_of, tickets):
-            if comments is None:
-                continue  # refused (deleted ticket, 403): read_all has warned
-            wanted = changed[ticket["id"]]
-            found = [comment for comment in comments if comment.get("id") in wanted]
-            for comment in found:
-                yield {**comment, "ticket_id": ticket["id"]}
-            if missing := wanted - {comment["id"] for comment in found}:
-                self.logger.warning(
-                    "%s: ticket %s no longer lists changed comments %s; not re-emitted",
-                    self.name,
-                    ticket["id"],
-                    sorted(missing),
-                )
-
-
-# Keys of the export's child events that are not part of a comment.
-_EXPORT_ONLY_KEYS = frozenset({"event_type", "via_reference_id"})
-
-
-def _created_at(event: Record) -> str:
-    """An export item's time; older exports give only the `timestamp` epoch."""
-    return event.get("created_at") or iso_timestamp(event["timestamp"])
-
-
-class TicketCommentsPerTicket(CommentsStream, IncrementalExportStream):
-    """Every comment, read per ticket from `/tickets/{id}/comments.json` (`per_ticket`).
-
-    Reads the tickets export with its own cursor and, for each changed ticket, its comments
-    on a bounded pool of workers. A comment is emitted once: in the run whose window
-    (end of the previous run, the ticket's `generated_timestamp`] holds its `created_at`.
-    Deleted tickets are not asked for; a 404 on one ticket skips that ticket with a warning.
-    """
-
-    name = "ticket_comments"
-    path = TicketsStream.path
-    records_key = "tickets"
-    replication_key = "created_at"
-    scoped_by_support_type = True
-
-    def new_paginator(self, context: Context | None) -> Paginator:
-        """Resume the tickets cursor; open the comment window where the last run ended."""
-        state = self.resume_state(context)
-        if state.get("window_done", True):
-            position = state.get("position")
-            self._window_start = (
-                int(position) if position is not None else self.settings.start_epoch - 1
-            )
-        else:  # the last run was interrupted: finish its window
-            self._window_start = int(state["window_start"])
-        self._position = state.get("position")
-        return super().new_paginator(context)
-
-    def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
-        """The page's tickets' comments created inside this run's window, in ticket order."""
-        return self.with_attachments(self._window_comments(items))
-
-    def _window_comments(self, items: list[Record]) -> t.Iterator[Record]:
-        live = [ticket for ticket in items if ticket.get("status") != "deleted"]
-        for ticket, comments in self.fan_out(self.comments_of, live):
-            version = ticket["generated_timestamp"]
-            for comment in comments or []:
-                if self._window_start < to_epoch(comment["created_at"]) <= version:
-                    yield {**comment, "ticket_id": ticket["id"]}
-        if items:
-            self._position = items[-1]["generated_timestamp"]
-
-    def save_bookmark(self, context: Context | None, paginator: Paginator) -> None:
-        """The tickets cursor plus the comment window."""
-        state = self.resume_state(context)
-        state.update(
-            position=self._position,
-            window_start=self._window_start,
-            window_done=paginator.finished,
-        )
-        super().save_bookmark(context, paginator)

@@ -1,8 +1,8 @@
 """Users and their memberships."""
 
-from tap_zendesk.client import IncrementalExportStream
+from tap_zendesk.api.pagination import Record
 from tap_zendesk.custom_fields import USER_FIELDS, TypedCustomFields
-from tap_zendesk.pagination import Record
+from tap_zendesk.streams.incremental import IncrementalExportStream
 
 
 class UsersStream(TypedCustomFields, IncrementalExportStream):

@@ -20,7 +20,7 @@ import threading
 import typing as t
 
 if t.TYPE_CHECKING:
-    from tap_zendesk.client import ZendeskStream
+    from tap_zendesk.streams.base import ZendeskStream
 
 # Pages kept per stream: enough for the lists of most accounts, bounded for the largest.
 MAX_PAGES_PER_STREAM = 20

@@ -30,8 +30,8 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_zendesk import __version__
-from tap_zendesk.auth import authenticator_for, rejection_message
-from tap_zendesk.errors import (
+from tap_zendesk.api.auth import authenticator_for, rejection_message
+from tap_zendesk.api.errors import (
     AuthenticationFailed,
     ClientError,
     RateLimited,
@@ -40,20 +40,15 @@ from tap_zendesk.errors import (
     ZendeskError,
     zendesk_error_text,
 )
-from tap_zendesk.legacy import LAYOUTS, LegacyLayout
-from tap_zendesk.oauth import OAuthTokens
-from tap_zendesk.pagination import (
-    CursorExport,
+from tap_zendesk.api.oauth import OAuthTokens
+from tap_zendesk.api.pagination import (
     CursorPages,
     OffsetPages,
     Paginator,
     Record,
     StuckExport,
-    TimeExport,
 )
-from tap_zendesk.per_tap import per_tap
-from tap_zendesk.prefetch import ListPrefetcher
-from tap_zendesk.ratelimit import (
+from tap_zendesk.api.ratelimit import (
     ACCOUNT,
     EXPORT,
     SEARCH,
@@ -61,10 +56,12 @@ from tap_zendesk.ratelimit import (
     endpoint_limits,
     governor_for,
 )
+from tap_zendesk.legacy import LAYOUTS, LegacyLayout
+from tap_zendesk.per_tap import per_tap
 from tap_zendesk.report import RunReport, StreamTally, report_for
 from tap_zendesk.schemas import SCHEMAS, ConfiguredSchema
 from tap_zendesk.settings import MAX_PARALLEL_REQUESTS, Settings, tls_verify
-from tap_zendesk.state import bookmark_problems
+from tap_zendesk.streams.prefetch import ListPrefetcher
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -543,7 +540,7 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             stream
             for stream in self._tap.streams.values()
             if isinstance(stream, ZendeskStream)
-            and not isinstance(stream, IncrementalExportStream)
+            and type(stream).read_pages is ZendeskStream.read_pages
             and stream.selected
             and stream.fed_by is None
             and type(stream).request_records is ZendeskStream.request_records
@@ -810,146 +807,6 @@ class ZendeskStream(RESTStream[dict[str, t.Any]]):
             raise ZendeskError(msg)
         msg = f"{self.name}: Zendesk answered {status} {response.reason} for {path}: {text}"
         raise ClientError(msg, status)
-
-
-class IncrementalExportStream(ZendeskStream):
-    """An incremental export endpoint, resumable from the bookmark of its last page."""
-
-    is_sorted = True
-    # Re-reading the page in flight after a kill repeats values just below the bookmark.
-    check_sorted = False
-    forbidden_hint = "incremental exports need a Zendesk admin user"
-    export_style: t.ClassVar[type[CursorExport | TimeExport]] = CursorExport
-    # Fixed query parameters of every export request, e.g. side-loads.
-    export_params: t.ClassVar[dict[str, str]] = {}
-
-    # Whether the export itself can leave deleted rows out (`exclude_deleted=true`).
-    excludes_deleted_server_side: t.ClassVar[bool] = False
-    # Whether the export takes `support_type_scope` (the ticket exports and the ticket events
-    # export): without it Zendesk gives agent tickets only, never the AI-agent ones.
-    scoped_by_support_type: t.ClassVar[bool] = False
-
-    def read_pages(self, context: Context | None) -> t.Iterable[Record]:
-        """The export's pages; its waits for the export budget let the account lists be read
-        meanwhile (see prefetch.py)."""
-        if getattr(self._tap, "syncing_all", False):
-            self.list_prefetcher.start()
-        return super().read_pages(context)
-
-    def prepare_state(self, context: Context | None) -> None:
-        """Re-read from the start when start_date or days_back changed since the last run.
-
-        The state keeps how the start was configured; an unchanged setting (a days_back
-        whose date moved with the calendar included) never resets anything.
-        """
-        state = self.resume_state(context)
-        current = self.settings.start_setting
-        recorded = state.get(START_SETTING)
-        if recorded is not None and recorded != current:
-            self.logger.info(
-                "%s: the start changed (%s, was %s): re-reading from %s",
-                self.name,
-                current,
-                recorded,
-                iso_timestamp(self.settings.start_epoch),
-            )
-            state.clear()
-        state[START_SETTING] = current
-
-    def progress_start(self, context: Context | None) -> int | None:
-        """The export runs from its start time towards now."""
-        return self.export_start_time(context)
-
-    def progress_position(self, items: list[Record]) -> int | None:
-        """The export time of a page's last item."""
-        try:
-            return self.record_timestamp(items[-1]) if items else None
-        except (KeyError, TypeError, ValueError):
-            return None
-
-    def export_start_time(self, context: Context | None) -> int:
-        """The later of start date and bookmark, never within Zendesk's last minute."""
-        return min(self.start_from_bookmark(context), int(time.time()) - EXPORT_SAFETY_SECONDS)
-
-    def start_from_bookmark(self, context: Context | None) -> int:
-        """The later of the start date and the bookmark (Unix seconds)."""
-        start = self.settings.start_epoch
-        bookmark = self.resume_state(context).get("replication_key_value")
-        if bookmark is not None:
-            start = max(start, to_epoch(bookmark))
-        return start
-
-    def record_timestamp(self, record: Record) -> int:
-        """The second the export files a record under: its replication key."""
-        return to_epoch(record[self.replication_key])
-
-    def new_paginator(self, context: Context | None) -> Paginator:
-        """Resume from the saved cursor or end_time, else from the start time."""
-        state = self.resume_state(context)
-        if problems := bookmark_problems(self.name, state):
-            raise ZendeskError(problems[0])
-        params = self.request_params()
-        if self.export_style is CursorExport:
-            cursor = state.get("cursor")
-            return CursorExport(
-                self.records_key,
-                start_time=self.export_start_time(context),
-                cursor=cursor,
-                page_size=self.settings.page_size,
-                extra_params=params,
-            )
-        end_time, seen = state.get("end_time"), state.get("boundary_ids") or []
-        return self.time_export(
-            state,
-            start_time=end_time if end_time is not None else self.export_start_time(context),
-            seen_at_start=seen if end_time is not None else (),
-            extra_params=params,
-        )
-
-    def request_params(self) -> dict[str, str]:
-        """The fixed query of every request to the export (side-loads, filters)."""
-        params = dict(self.export_params)
-        if self.settings.exclude_deleted and self.excludes_deleted_server_side:
-            params["exclude_deleted"] = "true"
-        if self.scoped_by_support_type:
-            # On every request, cursor follow-ups included: a cursor is not documented to
-            # remember the scope of the request that made it.
-            params["support_type_scope"] = self.settings.ticket_scope
-        return params
-
-    def time_export(
-        self,
-        state: dict[str, t.Any],
-        *,
-        start_time: int,
-        seen_at_start: t.Iterable[t.Any],
-        extra_params: dict[str, t.Any],
-    ) -> TimeExport:
-        """The time-based paginator resuming from `state`."""
-        return TimeExport(
-            self.records_key,
-            start_time=start_time,
-            page_size=self.settings.page_size,
-            timestamp_of=self.record_timestamp,
-            seen_at_start=seen_at_start,
-            extra_params=extra_params,
-        )
-
-
-def to_epoch(value: int | str | dt.datetime) -> int:
-    """Unix seconds from an epoch, an ISO-8601 string or a datetime."""
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return int(value.timestamp())
-
-
-def iso_timestamp(epoch: int) -> str:
-    """Zendesk's timestamp format (second precision, `Z`) for Unix seconds."""
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def retry_after(response: requests.Response) -> float:

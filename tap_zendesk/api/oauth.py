@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tap_zendesk.auth import BearerAuth
-from tap_zendesk.errors import AuthenticationFailed, zendesk_error_text
+from tap_zendesk.api.auth import BearerAuth
+from tap_zendesk.api.errors import AuthenticationFailed, zendesk_error_text
 from tap_zendesk.settings import tls_verify
 
 if t.TYPE_CHECKING:

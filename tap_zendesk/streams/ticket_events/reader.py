@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_zendesk.client import IncrementalExportStream, iso_timestamp
-from tap_zendesk.errors import ZendeskError
-from tap_zendesk.pagination import (
+from tap_zendesk.api.errors import ZendeskError
+from tap_zendesk.api.pagination import (
     Paginator,
     Record,
-    StuckExport,
     TimeExport,
-    TimeThenCursorExport,
 )
 from tap_zendesk.per_tap import per_tap
 from tap_zendesk.state import bookmark_problems
+from tap_zendesk.streams.incremental import IncrementalExportStream, iso_timestamp
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
-
-# The metric events export also pages by cursor, at most 100 a page: "If the results are not
-# paginated, events will be returned as a time-based incremental export"
-# (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/, OAS
-# ListTicketMetricEvents; API-NOTES §5.4).
-METRIC_EVENTS_CURSOR_PAGE_SIZE = 100
 
 
 class TicketEventsExport(IncrementalExportStream):
@@ -144,47 +136,22 @@ class TicketEventsExport(IncrementalExportStream):
         return iso_timestamp(second)
 
 
-class TicketMetricEventsStream(IncrementalExportStream):
-    """SLA and metric events (activate, pause, fulfill, apply_sla, breach, update_status, ...)."""
+def created_at(event: Record) -> str:
+    """An export item's time; older exports give only the `timestamp` epoch."""
+    return event.get("created_at") or iso_timestamp(event["timestamp"])
 
-    name = "ticket_metric_events"
-    path = "/incremental/ticket_metric_events.json"
-    records_key = "ticket_metric_events"
-    replication_key = "time"
-    export_style = TimeExport
 
-    def time_export(
-        self,
-        state: dict[str, t.Any],
-        *,
-        start_time: int,
-        seen_at_start: t.Iterable[t.Any],
-        extra_params: dict[str, t.Any],
-    ) -> TimeExport:
-        """Time-based paging that reads a crowded second by cursor instead of stopping."""
-        paging = state.get("paging") if state.get("end_time") is not None else None
-        return TimeThenCursorExport(
-            self.records_key,
-            start_time=start_time,
-            page_size=self.settings.page_size,
-            timestamp_of=self.record_timestamp,
-            seen_at_start=seen_at_start,
-            extra_params=extra_params,
-            cursor_page_size=METRIC_EVENTS_CURSOR_PAGE_SIZE,
-            paging="cursor" if paging == "cursor" else "time",
-            on_fallback=self._fell_back,
-        )
+class TicketEventsStream(TicketEventsExport):
+    """The incremental ticket events export as Zendesk sends it with
+    `include=comment_events`: one item per ticket update, with its `child_events`.
 
-    def _fell_back(self, stuck: StuckExport) -> None:
-        self.logger.warning(
-            "%s: %d events share %s, more than a page holds: reading that second by cursor "
-            "(%d a page), then time-based again",
-            self.name,
-            stuck.count,
-            iso_timestamp(stuck.second),
-            METRIC_EVENTS_CURSOR_PAGE_SIZE,
-        )
+    Bookmarked on `timestamp`, the second the export files an item under; the export is read
+    once per run with ticket_audits and ticket_comments (see TicketEventsExport).
+    """
 
-    def is_deleted(self, record: Record) -> bool:
-        """Metric events Zendesk withdrew (e.g. a breach that did not happen) say `deleted`."""
-        return record.get("deleted") is True
+    name = "ticket_events"
+    replication_key = "timestamp"
+
+    def key_value(self, second: int) -> int:
+        """`timestamp` is Unix seconds."""
+        return second

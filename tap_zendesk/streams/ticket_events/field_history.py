@@ -6,10 +6,10 @@ import json
 import typing as t
 from collections import OrderedDict
 
-from tap_zendesk.client import ZendeskStream
+from tap_zendesk.streams.base import ZendeskStream
 
 if t.TYPE_CHECKING:
-    from tap_zendesk.pagination import Record
+    from tap_zendesk.api.pagination import Record
 
 # Audit events that set a field: Create gives its first value, Change a new one.
 _FIELD_EVENTS = frozenset({"Create", "Change"})

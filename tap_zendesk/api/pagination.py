@@ -12,7 +12,7 @@ import datetime as dt
 import typing as t
 from urllib.parse import parse_qs, urlsplit
 
-from tap_zendesk.errors import UnexpectedResponse
+from tap_zendesk.api.errors import UnexpectedResponse
 
 Record = dict[str, t.Any]
 
