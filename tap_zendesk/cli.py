@@ -15,14 +15,12 @@ import os
 import typing as t
 
 import click
-from singer_sdk import Tap
-from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 from singer_sdk.singerlib.catalog import MetadataMapping
+from typing_extensions import override
 
 from tap_zendesk.api.errors import ZendeskError
-from tap_zendesk.login import describe_user
-from tap_zendesk.report import report_for
+from tap_zendesk.sdk_private import SdkTap
 from tap_zendesk.settings import Settings
 from tap_zendesk.state import state_problems
 from tap_zendesk.streams import stream_classes
@@ -30,19 +28,19 @@ from tap_zendesk.streams import stream_classes
 if t.TYPE_CHECKING:
     from types import FrameType
 
+    from tap_zendesk.report import RunReport
 
-class GuardedTap(Tap):
+
+class GuardedTap(SdkTap):
     """A Tap whose command line fails with one line and stops with a resumable STATE."""
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # Our own checks come first: they name the field and say what to put there.
-        try:
-            Settings.from_config(self.config)
-        except ConfigValidationError as exc:
-            if raise_errors:
-                raise
-            return exc.errors
-        return super()._validate_config(raise_errors=raise_errors)
+    # The run's progress lines and summary (TapZendesk.report).
+    report: RunReport
+
+    @override
+    def check_config(self) -> None:
+        """Our own checks come first: they name the field and say what to put there."""
+        Settings.from_config(self.config)
 
     @classmethod
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
@@ -81,21 +79,8 @@ class GuardedTap(Tap):
         with one_line_failures(cls.logger):
             super().cb_test(ctx, param, value)
 
-    def run_connection_test(self) -> bool:
-        """Say which credential worked and whose it is, then read a record of each stream."""
-        stream = next(s for s in self.streams.values() if "{" not in s.path)
-        settings = Settings.from_config(self.config)
-        user = stream.current_user()
-        method = stream.oauth.method if stream.oauth is not None else settings.auth_method
-        self.logger.info(
-            "Connection test: %s accepted %s, authenticated as %s",
-            settings.base_url,
-            method,
-            describe_user(user),
-        )
-        return super().run_connection_test()
-
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+    @override
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
         # SIGTERM and Ctrl-C: end with a STATE (written even if unchanged, so it follows the
         # last RECORD) that is safe to resume from, since bookmarks only move after whole
         # pages; never in the middle of a message being written; then leave at once instead
@@ -103,7 +88,7 @@ class GuardedTap(Tap):
         def stop() -> None:
             self.message_writer.write_message(StateMessage(value=self.state))
             self.logger.warning("Stopped by signal %d; resume from the last STATE", signum)
-            for line in report_for(self, self.logger).lines():
+            for line in self.report.lines():
                 self.logger.info(line)
             logging.shutdown()
             os._exit(128 + signum)

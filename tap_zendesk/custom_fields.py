@@ -65,7 +65,6 @@ from functools import cached_property
 
 from tap_zendesk.api.errors import ClientError
 from tap_zendesk.api.pagination import CursorPages, Record
-from tap_zendesk.per_tap import per_tap
 from tap_zendesk.streams.base import ZendeskStream
 
 if t.TYPE_CHECKING:
@@ -333,7 +332,7 @@ _PASSES: dict[Convert, tuple[type, ...]] = {
 def field_definitions(stream: ZendeskStream, source: FieldSource) -> list[Record] | None:
     """Every field definition of `source`, read once per run (per tap) and then shared;
     None when Zendesk refuses them (403/404), which is warned about once."""
-    cache: dict[str, list[Record] | None] = per_tap(stream._tap, "field_definitions", dict)
+    cache = stream.zendesk.field_definitions
     if source.path not in cache:
         cache[source.path] = _read_definitions(stream, source)
     return cache[source.path]
@@ -398,7 +397,7 @@ class TypedCustomFields(ZendeskStream):
 
     def _catalogued_columns(self) -> dict[str, dict[str, t.Any]] | None:
         """The typed columns of this stream's entry in the input catalog; None without one."""
-        catalog = self._tap.input_catalog
+        catalog = self.tap.input_catalog
         entry = catalog.get_stream(self.name) if catalog is not None else None
         if entry is None:
             return None

@@ -18,7 +18,6 @@ import time
 import typing as t
 import weakref
 
-from tap_zendesk.per_tap import per_tap
 from tap_zendesk.settings import DEFAULT_PROGRESS_INTERVAL
 
 if t.TYPE_CHECKING:
@@ -96,6 +95,14 @@ class RunReport:
         self._ticker: threading.Thread | None = None
         self._stopped = threading.Event()
 
+    @classmethod
+    def for_run(cls, logger: logging.Logger, interval: float) -> RunReport:
+        """A run's report, whose summary is logged when the process exits."""
+        report = cls(logger)
+        report.interval = interval
+        atexit.register(_log, weakref.ref(report), logger)
+        return report
+
     def tally(self, stream: str) -> StreamTally:
         """The stream's tally, started the first time it is asked for."""
         with self._lock:
@@ -160,17 +167,6 @@ class RunReport:
         ]
         lines += [f"Run summary: {s.name}: {note}" for s in tallies for note in s.notes]
         return lines
-
-
-def report_for(owner: object, logger: logging.Logger) -> RunReport:
-    """The report of `owner` (the tap), logged when the process exits."""
-
-    def make() -> RunReport:
-        report = RunReport(logger)
-        atexit.register(_log, weakref.ref(report), logger)
-        return report
-
-    return per_tap(owner, "report", make)
 
 
 def _log(report: weakref.ref[RunReport], logger: logging.Logger) -> None:

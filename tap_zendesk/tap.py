@@ -4,14 +4,20 @@ is in cli.py)."""
 from __future__ import annotations
 
 import typing as t
+from functools import cached_property
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
 from tap_zendesk import DISTRIBUTION
+from tap_zendesk.api.oauth import OAuthTokens
+from tap_zendesk.api.ratelimit import ACCOUNT, EXPORT, SEARCH, RateGovernor
+from tap_zendesk.api.requester import Requester
 from tap_zendesk.cli import GuardedTap
+from tap_zendesk.login import describe_user
 from tap_zendesk.output import BufferedWriter
+from tap_zendesk.report import RunReport
 from tap_zendesk.settings import (
     AUTH_METHODS,
     COMMENTS_SOURCES,
@@ -27,12 +33,12 @@ from tap_zendesk.settings import (
     PREMADE_QUERIES,
     TICKET_SCOPES,
     TICKET_SIDELOADS,
+    Settings,
 )
 from tap_zendesk.streams import stream_classes
+from tap_zendesk.streams.base import ZendeskStream
 from tap_zendesk.streams.incremental import IncrementalExportStream
-
-if t.TYPE_CHECKING:
-    pass
+from tap_zendesk.streams.lists import ListReads
 
 
 class TapZendesk(GuardedTap):
@@ -395,6 +401,76 @@ class TapZendesk(GuardedTap):
             description="User-Agent header; defaults to this tap's name and version.",
         ),
     ).to_dict()
+
+    # The run's shared objects: one of each per tap, made on first use ---------------------
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The validated config, built once per run."""
+        return Settings.from_config(self.config)
+
+    @cached_property
+    def report(self) -> RunReport:
+        """The run's progress lines, and its summary of 429s, waits and skips at exit."""
+        return RunReport.for_run(self.logger, self.settings.progress_interval)
+
+    @cached_property
+    def governor(self) -> RateGovernor:
+        """The rate budgets every stream and worker of the run draws on."""
+        governor = RateGovernor(
+            {
+                ACCOUNT: self.settings.rate_limit_per_minute,
+                EXPORT: self.settings.export_rate_limit_per_minute,
+                SEARCH: None,
+            },
+            window=self.settings.rate_limit_window_seconds,
+        )
+        self.report.governor = governor
+        return governor
+
+    @cached_property
+    def oauth(self) -> OAuthTokens | None:
+        """The run's OAuth tokens, renewed before they expire, when auth_method uses OAuth."""
+        if self.settings.auth_method not in ("oauth", "client_credentials"):
+            return None
+        return OAuthTokens(self.settings, self.logger)
+
+    @cached_property
+    def requester(self) -> Requester:
+        """The run's request engine (api/requester.py)."""
+        return Requester(self.settings, self.governor, self.logger, oauth=self.oauth)
+
+    @cached_property
+    def list_reads(self) -> ListReads:
+        """The selected account lists, read ahead while the exports wait (lists.py)."""
+        return ListReads(
+            [s for s in self.streams.values() if isinstance(s, ZendeskStream) and s.reads_a_list]
+        )
+
+    @cached_property
+    def field_definitions(self) -> dict[str, list[dict[str, t.Any]] | None]:
+        """Custom field definitions by endpoint, read once per run (custom_fields)."""
+        return {}
+
+    @cached_property
+    def exports_read(self) -> set[str]:
+        """Exports already read in this run for every stream they feed (ticket events)."""
+        return set()
+
+    def run_connection_test(self) -> bool:
+        """Say which credential worked and whose it is, then read a record of each stream."""
+        stream = next(s for s in self.streams.values() if isinstance(s, ZendeskStream))
+        user = stream.current_user()
+        method = self.oauth.method if self.oauth is not None else self.settings.auth_method
+        self.logger.info(
+            "Connection test: %s accepted %s, authenticated as %s",
+            self.settings.base_url,
+            method,
+            describe_user(user),
+        )
+        return super().run_connection_test()
+
+    # Streams ------------------------------------------------------------------------------
 
     def discover_streams(self) -> list[Stream]:
         """Every stream this tap offers."""

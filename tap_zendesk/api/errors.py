@@ -33,9 +33,11 @@ class ClientError(ZendeskError):
     skip 403/404/422 for that ticket alone.
     """
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, reason: str = "") -> None:
         super().__init__(message)
         self.status = status
+        # Zendesk's own explanation from the body, on one line.
+        self.reason = reason
 
 
 class RateLimited(Exception):

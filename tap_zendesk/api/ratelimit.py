@@ -23,8 +23,6 @@ import threading
 import time
 import typing as t
 
-from tap_zendesk.per_tap import per_tap
-
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -233,10 +231,3 @@ def endpoint_limits(
         left, resets = _number(fields.get("remaining")), _number(fields.get("resets"))
         if left is not None and resets is not None:
             yield lowered, _number(fields.get("total")), left, resets
-
-
-def governor_for(
-    owner: object, ceilings: Mapping[str, float | None], window: float
-) -> RateGovernor:
-    """The one governor of `owner` (the tap), created on first use."""
-    return per_tap(owner, "governor", lambda: RateGovernor(ceilings, window=window))

@@ -6,6 +6,8 @@ import datetime as dt
 import time
 import typing as t
 
+from typing_extensions import override
+
 from tap_zendesk.api.errors import ZendeskError
 from tap_zendesk.api.pagination import CursorExport, Paginator, Record, TimeExport
 from tap_zendesk.state import bookmark_problems
@@ -37,11 +39,12 @@ class IncrementalExportStream(ZendeskStream):
     # export): without it Zendesk gives agent tickets only, never the AI-agent ones.
     scoped_by_support_type: t.ClassVar[bool] = False
 
-    def read_pages(self, context: Context | None) -> t.Iterable[Record]:
+    @override
+    def read_pages(self, context: Context | None) -> t.Iterator[Record]:
         """The export's pages; its waits for the export budget let the account lists be read
-        meanwhile (see prefetch.py)."""
-        if getattr(self._tap, "syncing_all", False):
-            self.list_prefetcher.start()
+        meanwhile (see lists.py)."""
+        if self.zendesk.syncing_all:
+            self.zendesk.list_reads.start()
         return super().read_pages(context)
 
     def prepare_state(self, context: Context | None) -> None:

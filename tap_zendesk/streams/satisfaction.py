@@ -122,5 +122,4 @@ class SatisfactionRatingsStream(IncrementalExportStream):
         if second == self._since:
             ids = ids | self._emitted
         self.resume_state(context)[BOUNDARY] = {"at": second, "ids": sorted(ids, key=str)}
-        self.state_manager.is_flushed = False
-        self._write_state_message()
+        self.write_state()

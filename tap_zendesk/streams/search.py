@@ -40,15 +40,15 @@ import typing as t
 from array import array
 
 from singer_sdk.schema.source import SchemaSource
+from typing_extensions import override
 
-from tap_zendesk.api.errors import ClientError, UnexpectedResponse, ZendeskError, zendesk_error_text
+from tap_zendesk.api.errors import ClientError, UnexpectedResponse, ZendeskError
 from tap_zendesk.api.pagination import CursorPages, OffsetPages, Paginator, Record
 from tap_zendesk.schemas import SCHEMAS, ConfiguredSchema
 from tap_zendesk.settings import PER_TICKET_SIDELOADS, SearchQuery, search_queries
 from tap_zendesk.streams.base import ZendeskStream
 
 if t.TYPE_CHECKING:
-    import requests
     from singer_sdk.helpers.types import Context
 
 # The result types a search stream extracts, each with the stream whose schema it has.
@@ -238,39 +238,40 @@ class _Searching(ZendeskStream):
         """The stream's records."""
         raise NotImplementedError
 
-    def request_records(self, context: Context | None) -> t.Iterable[Record]:
+    @override
+    def get_records(self, context: Context | None) -> t.Iterable[Record]:
         """All records; a 403 skips the stream with a warning, as it does other streams."""
-        tally = self.tally
-        tally.begin()
-        with self.get_http_request_counter() as self._request_counter:
-            self._request_counter.with_context(context)
-            try:
-                for record in self.search_records():
-                    tally.records += 1
-                    yield record
-            except UnexpectedResponse as exc:
-                msg = f"{self.name}: unexpected response from Zendesk search: {exc}"
-                raise UnexpectedResponse(msg) from exc
-            except ClientError as exc:
-                self.skip_or_raise(exc)
-            finally:
-                tally.end()
+        try:
+            with self.reading(context):
+                yield from self.kept(self.search_records())
+        except UnexpectedResponse as exc:
+            msg = f"{self.name}: unexpected response from Zendesk search: {exc}"
+            raise UnexpectedResponse(msg) from exc
+        except ClientError as exc:
+            self.skip_or_raise(exc)
 
-    def validate_response(self, response: requests.Response) -> None:
+    @override
+    def get(
+        self,
+        path: str,
+        params: t.Mapping[str, t.Any],
+        context: Context | None = None,
+        *,
+        shrink: t.Callable[[], dict[str, t.Any] | None] | None = None,
+        once: bool = False,
+    ) -> t.Any:
         """A 400 or 422 is Zendesk refusing the query (or a cursor): say which query."""
         try:
-            super().validate_response(response)
+            return super().get(path, params, context, shrink=shrink, once=once)
         except ClientError as exc:
-            if exc.status not in {400, 422}:
-                raise
-            search, reason = self.current, zendesk_error_text(response)
-            if search is None:
+            search = self.current
+            if exc.status not in {400, 422} or search is None:
                 raise
             msg = (
                 f"{self.name}: Zendesk rejected the search {search.name!r} "
-                f"(query {search.query!r}) with {exc.status}: {reason}"
+                f"(query {search.query!r}) with {exc.status}: {exc.reason}"
             )
-            raise SearchRejected(msg, exc.status, reason) from None
+            raise SearchRejected(msg, exc.status, exc.reason) from None
 
 
 class SearchStream(_Searching):
@@ -313,7 +314,7 @@ class SearchStream(_Searching):
         while not paginator.finished:
             params = paginator.params()
             try:
-                body = self.fetch(params, None, path=EXPORT_PATH)
+                body = self.get(EXPORT_PATH, params)
             except ClientError as exc:
                 if "page[after]" not in params:
                     if exc.status in {403, 404}:
@@ -368,7 +369,7 @@ class SearchStream(_Searching):
                 self._warn_limit(len(emitted), total)
                 return
             try:
-                body = self.fetch(paginator.params(), None, path=LIST_PATH)
+                body = self.get(LIST_PATH, paginator.params())
             except SearchRejected as exc:
                 if exc.status != 422 or paginator.page == 1:
                     raise
@@ -427,7 +428,7 @@ class SearchCountsStream(_Searching):
         counted_at = counted_at.replace("+00:00", "Z")
         for search in self.settings.searches:
             self.current = search
-            body = self.fetch({"query": search.query}, None)
+            body = self.get(COUNT_PATH, {"query": search.query})
             count = body.get("count") if isinstance(body, dict) else None
             if isinstance(count, bool) or not isinstance(count, int):
                 msg = f"{COUNT_PATH} for {search.query!r} has no integer 'count'"

@@ -53,7 +53,7 @@ class SideloadingTicketExport(IncrementalExportStream):
     def include(self) -> tuple[str, ...]:
         """The `include=` values: the configured ones, and metric_sets for ticket_metrics."""
         configured = self.settings.ticket_sideloads
-        metrics = self._tap.streams.get(TicketMetricsStream.name)
+        metrics = self.tap.streams.get(TicketMetricsStream.name)
         if METRIC_SETS not in configured and metrics is not None and metrics.selected:
             return (*configured, METRIC_SETS)
         return configured
@@ -105,7 +105,7 @@ class SideloadingTicketExport(IncrementalExportStream):
             name
             for name in OBJECT_SIDELOADS
             if name in self.include
-            and (stream := self._tap.streams.get(name)) is not None
+            and (stream := self.tap.streams.get(name)) is not None
             and stream.selected
         )
 

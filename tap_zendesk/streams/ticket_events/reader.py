@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tap_zendesk.api.errors import ZendeskError
 from tap_zendesk.api.pagination import (
     Paginator,
     Record,
     TimeExport,
 )
-from tap_zendesk.per_tap import per_tap
 from tap_zendesk.state import bookmark_problems
 from tap_zendesk.streams.incremental import IncrementalExportStream, iso_timestamp
 
@@ -51,15 +52,15 @@ class TicketEventsExport(IncrementalExportStream):
 
     # The one read -------------------------------------------------------------------------
 
-    def request_records(self, context: Context | None) -> t.Iterable[Record]:
+    @override
+    def get_records(self, context: Context | None) -> t.Iterable[Record]:
         """Read the export for every stream of it that runs, unless one already has."""
-        shared = per_tap(self._tap, "ticket_events_export", dict)
-        if shared.get("read"):
+        if self.path in self.zendesk.exports_read:
             return iter(())
-        shared["read"] = True
+        self.zendesk.exports_read.add(self.path)
         self._readers = [self] + [
             stream
-            for stream in self._tap.streams.values()
+            for stream in self.tap.streams.values()
             if isinstance(stream, TicketEventsExport)
             and stream is not self
             and (stream.selected or stream.has_selected_descendents)
@@ -128,8 +129,7 @@ class TicketEventsExport(IncrementalExportStream):
             if stream is not self:
                 state["replication_key"] = stream.replication_key
                 state["replication_key_value"] = stream.key_value(end_time)
-        self.state_manager.is_flushed = False
-        self._write_state_message()
+        self.write_state()
 
     def key_value(self, second: int) -> t.Any:
         """The replication key value of a record filed under `second`."""
