@@ -332,7 +332,7 @@ _PASSES: dict[Convert, tuple[type, ...]] = {
 def field_definitions(stream: ZendeskStream, source: FieldSource) -> list[Record] | None:
     """Every field definition of `source`, read once per run (per tap) and then shared;
     None when Zendesk refuses them (403/404), which is warned about once."""
-    cache = stream.zendesk.field_definitions
+    cache = stream.run.field_definitions
     if source.path not in cache:
         cache[source.path] = _read_definitions(stream, source)
     return cache[source.path]

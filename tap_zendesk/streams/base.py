@@ -30,15 +30,35 @@ from tap_zendesk.sdk_private import SdkStream, drop_deselected, utc_now
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tap_zendesk.api.requester import Requester
     from tap_zendesk.report import RunReport, StreamTally
     from tap_zendesk.settings import Settings
-    from tap_zendesk.tap import TapZendesk
+    from tap_zendesk.streams.lists import ListReads
 
 # Zendesk's incremental exports serve at most this many items a page (per_page).
 MAX_EXPORT_PAGE_SIZE = 1000
 
 _Item = t.TypeVar("_Item")
 _Result = t.TypeVar("_Result")
+
+
+class Run(t.Protocol):
+    """What streams use of the run's shared objects, which the tap owns (TapZendesk)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def report(self) -> RunReport: ...
+    @property
+    def requester(self) -> Requester: ...
+    @property
+    def list_reads(self) -> ListReads: ...
+    @property
+    def field_definitions(self) -> dict[str, list[Record] | None]: ...
+    @property
+    def exports_read(self) -> set[str]: ...
+    @property
+    def syncing_all(self) -> bool: ...
 
 
 @dataclasses.dataclass
@@ -84,19 +104,19 @@ class ZendeskStream(SdkStream):
     # The run's shared objects, owned by the tap --------------------------------------------
 
     @property
-    def zendesk(self) -> TapZendesk:
-        """The tap, typed as ours."""
-        return t.cast("TapZendesk", self.tap)
+    def run(self) -> Run:
+        """The run's shared objects: the tap's."""
+        return t.cast("Run", self.tap)
 
     @property
     def settings(self) -> Settings:
         """The run's validated config."""
-        return self.zendesk.settings
+        return self.run.settings
 
     @property
     def report(self) -> RunReport:
         """The run's progress lines and its summary of 429s, waits and skips."""
-        return self.zendesk.report
+        return self.run.report
 
     @cached_property
     def tally(self) -> StreamTally:
@@ -354,7 +374,7 @@ class ZendeskStream(SdkStream):
         """How this stream's own pages are read: a list stream's through the run's list reads
         (read ahead, shared); any other asks for smaller pages after a second failure in a
         row of the same page (heavy pages time out where smaller ones pass)."""
-        lists = self.zendesk.list_reads
+        lists = self.run.list_reads
         if self in lists.streams:
             return lambda paginator: lists.page(self, paginator)
 
@@ -416,7 +436,7 @@ class ZendeskStream(SdkStream):
         """One page of `path` (its `{placeholders}` from `context`) through the run's request
         engine, charged to this stream (see Requester.get for `shrink` and `once`)."""
         where = path.format(**(context or {}))
-        return self.zendesk.requester.get(where, params, self.asker, shrink=shrink, once=once)
+        return self.run.requester.get(where, params, self.asker, shrink=shrink, once=once)
 
     def read_whole(self, path: str, context: Context, paginator: Paginator) -> list[Record]:
         """Every page of another endpoint than the stream's (`path` with `{placeholders}`

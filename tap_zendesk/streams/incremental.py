@@ -43,8 +43,8 @@ class IncrementalExportStream(ZendeskStream):
     def read_pages(self, context: Context | None) -> t.Iterator[Record]:
         """The export's pages; its waits for the export budget let the account lists be read
         meanwhile (see lists.py)."""
-        if self.zendesk.syncing_all:
-            self.zendesk.list_reads.start()
+        if self.run.syncing_all:
+            self.run.list_reads.start()
         return super().read_pages(context)
 
     def prepare_state(self, context: Context | None) -> None:

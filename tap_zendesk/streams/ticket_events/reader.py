@@ -55,9 +55,9 @@ class TicketEventsExport(IncrementalExportStream):
     @override
     def get_records(self, context: Context | None) -> t.Iterable[Record]:
         """Read the export for every stream of it that runs, unless one already has."""
-        if self.path in self.zendesk.exports_read:
+        if self.path in self.run.exports_read:
             return iter(())
-        self.zendesk.exports_read.add(self.path)
+        self.run.exports_read.add(self.path)
         self._readers = [self] + [
             stream
             for stream in self.tap.streams.values()
