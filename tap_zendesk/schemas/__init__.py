@@ -14,8 +14,14 @@ from importlib import resources
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.singerlib.schema import resolve_schema_references
 
-if t.TYPE_CHECKING:
-    from tap_zendesk.streams.base import ZendeskStream
+
+class Configurable(t.Protocol):
+    """A stream that adapts its schema file to the config in use (ZendeskStream)."""
+
+    def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The schema for this config; `schema` is a private copy to edit."""
+        ...
+
 
 _ROOT = resources.files(__name__)
 
@@ -46,7 +52,7 @@ class ConfiguredSchema(StreamSchema):
     (typed custom-field columns, no attachments, the legacy layout)."""
 
     def get_stream_schema(
-        self, stream: ZendeskStream, stream_class: type[ZendeskStream]
+        self, stream: Configurable, stream_class: type[Configurable]
     ) -> dict[str, t.Any]:
         """The adapted schema, built on first use and kept on the stream."""
         schema = stream.__dict__.get("_configured_schema")
