@@ -26,7 +26,7 @@ def sent(config: dict, state: dict | None = None) -> responses.Call:
     with responses.RequestsMock() as mock:
         mock.get(TICKETS_EXPORT_URL, json=LAST_TICKETS_PAGE)
         tap = TapZendesk(config=config, state=state or {}, parse_env_config=False)
-        records = list(tap.streams["tickets"].request_records(None))
+        records = list(tap.streams["tickets"].get_records(None))
         assert [r["id"] for r in records] == [t["id"] for t in LAST_TICKETS_PAGE["tickets"]]
         return mock.calls[0]
 

@@ -79,8 +79,9 @@ class Asker:
     tally: Tally
     # Said when Zendesk answers 403: what the user or account lacks for this data.
     forbidden_hint: str = "the user's role or the account's plan lacks access"
-    # Called once per HTTP attempt (the SDK's request-count metric).
+    # Called once per HTTP attempt, and with each response (the SDK's request metrics).
     on_request: t.Callable[[], None] | None = None
+    on_response: t.Callable[[requests.Response], None] | None = None
 
 
 class Requester:
@@ -198,7 +199,7 @@ class Requester:
 
     def _prepare(self, path: str, query: dict[str, t.Any]) -> requests.PreparedRequest:
         request = requests.Request(
-            "GET", self.settings.api_url + path, params=query, headers=self.headers, auth=self.auth
+            "GET", self.settings.api_url + path, params=query, headers=self.headers
         )
         return self.session.prepare_request(request)
 
@@ -206,6 +207,9 @@ class Requester:
         """One HTTP exchange within the rate budget; a 2xx body parsed, anything else raised."""
         url_path = urlsplit(prepared.url).path
         waited = self.governor.acquire(url_path)
+        # Signed after the wait for the budget: an OAuth token renewed before it expires must
+        # not expire while the request waits.
+        prepared = self.auth(prepared)
         with self._count_lock:
             asker.tally.requests += 1
             asker.tally.waited += waited
@@ -215,6 +219,8 @@ class Requester:
             prepared, timeout=self.settings.request_timeout, allow_redirects=False
         )
         self.governor.observe(url_path, response.headers)
+        if asker.on_response is not None:
+            asker.on_response(response)
         check_status(response, self.settings, asker.name, asker.forbidden_hint)
         return self.decode(response, asker)
 

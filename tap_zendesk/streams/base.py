@@ -28,6 +28,7 @@ from tap_zendesk.schemas import SCHEMAS, ConfiguredSchema
 from tap_zendesk.streams.records import RecordStream
 
 if t.TYPE_CHECKING:
+    import requests
     from singer_sdk.helpers.types import Context
 
 
@@ -78,13 +79,32 @@ class ZendeskStream(RecordStream):
     @cached_property
     def asker(self) -> Asker:
         """This stream as the request engine names and charges it."""
-        return Asker(self.name, self.tally, self.forbidden_hint, self._count_request)
+        return Asker(
+            self.name, self.tally, self.forbidden_hint, self._count_request, self._time_response
+        )
 
     _request_counter: metrics.Counter | None = None
 
     def _count_request(self) -> None:
         if (counter := self._request_counter) is not None:
             counter.increment()
+
+    def _time_response(self, response: requests.Response) -> None:
+        """The SDK's http_request_duration METRIC of one response."""
+        point = metrics.Point(
+            "timer",
+            metric=metrics.Metric.HTTP_REQUEST_DURATION,
+            value=response.elapsed.total_seconds(),
+            tags={
+                metrics.Tag.STREAM: self.name,
+                metrics.Tag.ENDPOINT: self.path,
+                metrics.Tag.HTTP_STATUS_CODE: response.status_code,
+                metrics.Tag.STATUS: metrics.Status.SUCCEEDED
+                if response.status_code < 400
+                else metrics.Status.FAILED,
+            },
+        )
+        metrics.log(self.metrics_logger, point)
 
     @property
     def reads_a_list(self) -> bool:
