@@ -18,8 +18,8 @@ import time
 import typing as t
 import weakref
 
+from tap_zendesk.options import DEFAULTS
 from tap_zendesk.per_tap import per_tap
-from tap_zendesk.settings import DEFAULT_PROGRESS_INTERVAL
 
 if t.TYPE_CHECKING:
     from tap_zendesk.api.ratelimit import RateGovernor
@@ -92,7 +92,7 @@ class RunReport:
         self._logger = logger
         self.governor: RateGovernor | None = None
         self.streams: dict[str, StreamTally] = {}
-        self.interval = DEFAULT_PROGRESS_INTERVAL
+        self.interval: float = DEFAULTS["progress_interval"]
         self._ticker: threading.Thread | None = None
         self._stopped = threading.Event()
 
