@@ -54,7 +54,7 @@ class Option:
         """The values the setting accepts, when it is a choice."""
         return tuple(value for value, _label in self.choices)
 
-    def property(self) -> th.Property:
+    def schema_property(self) -> th.Property:
         """The setting in the config JSON schema."""
         return th.Property(
             self.name,
@@ -385,4 +385,4 @@ DEFAULTS: t.Mapping[str, t.Any] = MappingProxyType(
 
 def config_jsonschema() -> dict[str, t.Any]:
     """The JSON schema of the config, before the SDK adds its own settings (stream maps, ...)."""
-    return th.PropertiesList(*(option.property() for option in OPTIONS)).to_dict()
+    return th.PropertiesList(*(option.schema_property() for option in OPTIONS)).to_dict()
