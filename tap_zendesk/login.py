@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import click
 import requests
 
+from tap_zendesk.address import base_url_of, tls_verify
 from tap_zendesk.api.errors import ZendeskError
 from tap_zendesk.api.oauth import (
     GrantRefused,
@@ -37,7 +38,7 @@ from tap_zendesk.api.oauth import (
     post_grant,
     renewal_margin,
 )
-from tap_zendesk.settings import DEFAULT_OAUTH_SCOPE, base_url_of, tls_verify
+from tap_zendesk.options import DEFAULTS
 
 DEFAULT_PORT = 47219
 _PAGE = (
@@ -200,7 +201,7 @@ def _login_settings(config: dict[str, t.Any]) -> tuple[str, str, str | None, str
         )
         raise ZendeskError(msg)
     secret = config.get("client_secret") or None
-    scope = " ".join(str(config.get("oauth_scope") or DEFAULT_OAUTH_SCOPE).split())
+    scope = " ".join(str(config.get("oauth_scope") or DEFAULTS["oauth_scope"]).split())
     store = config.get("oauth_token_store")
     path = Path(store).expanduser() if store else default_token_store(base_url)
     return base_url, client_id, secret, scope, path

@@ -18,7 +18,7 @@ import time
 import typing as t
 import weakref
 
-from tap_zendesk.settings import DEFAULT_PROGRESS_INTERVAL
+from tap_zendesk.options import DEFAULTS
 
 if t.TYPE_CHECKING:
     from tap_zendesk.api.ratelimit import RateGovernor
@@ -91,7 +91,7 @@ class RunReport:
         self._logger = logger
         self.governor: RateGovernor | None = None
         self.streams: dict[str, StreamTally] = {}
-        self.interval = DEFAULT_PROGRESS_INTERVAL
+        self.interval: float = DEFAULTS["progress_interval"]
         self._ticker: threading.Thread | None = None
         self._stopped = threading.Event()
 

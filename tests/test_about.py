@@ -1,11 +1,20 @@
-"""The README's settings table is the tap's own: `tap-zendesk --about --format=markdown`.
+"""The README's settings table is the tap's own: `tap-zendesk --about --format=markdown`, and
+meltano.yml's tap-zendesk settings are the ones made from tap_zendesk/options.py.
 
-A setting added, renamed or redescribed in tap.py without regenerating the README fails here.
+A setting added, renamed or redescribed in options.py without regenerating both fails here.
 """
 
 from __future__ import annotations
 
-from tests.readme import COMMAND, README, about_settings_table, readme_settings_table
+from tests.readme import (
+    COMMAND,
+    MELTANO_YML,
+    README,
+    about_settings_schema,
+    about_settings_table,
+    readme_settings_table,
+    with_meltano_settings,
+)
 
 
 def test_readme_settings_table_is_the_about_output():
@@ -13,6 +22,15 @@ def test_readme_settings_table_is_the_about_output():
 
     assert table is not None, f"README.md has no settings markers: run `{COMMAND}`"
     assert table == about_settings_table(), f"README.md's settings table is stale: run `{COMMAND}`"
+
+
+def test_meltano_yml_settings_are_the_options_table():
+    text = MELTANO_YML.read_text(encoding="utf-8")
+
+    # Without the markers, with_meltano_settings fails saying so.
+    assert with_meltano_settings(text, about_settings_schema()) == text, (
+        f"meltano.yml's tap-zendesk settings are stale: run `{COMMAND}`"
+    )
 
 
 def test_about_lists_every_setting_with_a_description():
