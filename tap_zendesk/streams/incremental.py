@@ -99,23 +99,18 @@ class IncrementalExportStream(ZendeskStream):
         state = self.resume_state(context)
         if problems := bookmark_problems(self.name, state):
             raise ZendeskError(problems[0])
-        params = self.request_params()
         if self.export_style is CursorExport:
-            cursor = state.get("cursor")
             return CursorExport(
                 self.records_key,
                 start_time=self.export_start_time(context),
-                cursor=cursor,
+                cursor=state.get("cursor"),
                 page_size=self.settings.page_size,
-                extra_params=params,
+                extra_params=self.request_params(),
             )
         end_time, seen = state.get("end_time"), state.get("boundary_ids") or []
-        return self.time_export(
-            state,
-            start_time=end_time if end_time is not None else self.export_start_time(context),
-            seen_at_start=seen if end_time is not None else (),
-            extra_params=params,
-        )
+        if end_time is None:
+            return self.time_export(state, self.time_paging(self.export_start_time(context), ()))
+        return self.time_export(state, self.time_paging(end_time, seen))
 
     def request_params(self) -> dict[str, str]:
         """The fixed query of every request to the export (side-loads, filters)."""
@@ -128,23 +123,20 @@ class IncrementalExportStream(ZendeskStream):
             params["support_type_scope"] = self.settings.ticket_scope
         return params
 
-    def time_export(
-        self,
-        state: dict[str, t.Any],
-        *,
-        start_time: int,
-        seen_at_start: t.Iterable[t.Any],
-        extra_params: dict[str, t.Any],
-    ) -> TimeExport:
-        """The time-based paginator resuming from `state`."""
-        return TimeExport(
-            self.records_key,
-            start_time=start_time,
-            page_size=self.settings.page_size,
-            timestamp_of=self.record_timestamp,
-            seen_at_start=seen_at_start,
-            extra_params=extra_params,
-        )
+    def time_paging(self, start_time: int, seen_at_start: t.Iterable[t.Any]) -> dict[str, t.Any]:
+        """What every time-based paginator of this export takes: from `start_time`, the ids of
+        that second already emitted skipped."""
+        return {
+            "start_time": start_time,
+            "seen_at_start": seen_at_start,
+            "page_size": self.settings.page_size,
+            "timestamp_of": self.record_timestamp,
+            "extra_params": self.request_params(),
+        }
+
+    def time_export(self, state: dict[str, t.Any], paging: dict[str, t.Any]) -> TimeExport:
+        """The time-based paginator resuming from `state`, with the `time_paging` options."""
+        return TimeExport(self.records_key, **paging)
 
 
 def to_epoch(value: int | str | dt.datetime) -> int:

@@ -23,25 +23,14 @@ class TicketMetricEventsStream(IncrementalExportStream):
     replication_key = "time"
     export_style = TimeExport
 
-    def time_export(
-        self,
-        state: dict[str, t.Any],
-        *,
-        start_time: int,
-        seen_at_start: t.Iterable[t.Any],
-        extra_params: dict[str, t.Any],
-    ) -> TimeExport:
+    def time_export(self, state: dict[str, t.Any], paging: dict[str, t.Any]) -> TimeExport:
         """Time-based paging that reads a crowded second by cursor instead of stopping."""
-        paging = state.get("paging") if state.get("end_time") is not None else None
+        resumed = state.get("paging") if state.get("end_time") is not None else None
         return TimeThenCursorExport(
             self.records_key,
-            start_time=start_time,
-            page_size=self.settings.page_size,
-            timestamp_of=self.record_timestamp,
-            seen_at_start=seen_at_start,
-            extra_params=extra_params,
+            **paging,
             cursor_page_size=METRIC_EVENTS_CURSOR_PAGE_SIZE,
-            paging="cursor" if paging == "cursor" else "time",
+            paging="cursor" if resumed == "cursor" else "time",
             on_fallback=self._fell_back,
         )
 

@@ -79,12 +79,7 @@ class TicketEventsExport(IncrementalExportStream):
         first = min(second for second, _ in positions.values())
         # Items of the first second are skipped only if every stream starting there has them.
         starting = [seen for second, seen in positions.values() if second == first]
-        return self.time_export(
-            {},
-            start_time=first,
-            seen_at_start=set.intersection(*starting),
-            extra_params=self.request_params(),
-        )
+        return self.time_export({}, self.time_paging(first, set.intersection(*starting)))
 
     def position(self, context: Context | None) -> tuple[int, set[t.Any]]:
         """Where this stream resumes: the second to read from, and the ids of that second it
