@@ -29,14 +29,8 @@ import click
 import requests
 
 from tap_zendesk.api.errors import ZendeskError
-from tap_zendesk.api.oauth import (
-    GrantRefused,
-    TokenStore,
-    default_token_store,
-    origin_of,
-    post_grant,
-    renewal_margin,
-)
+from tap_zendesk.api.oauth import GrantRefused, origin_of, post_grant, renewal_margin
+from tap_zendesk.api.token_store import TokenStore, default_token_store
 from tap_zendesk.settings import DEFAULT_OAUTH_SCOPE, base_url_of, tls_verify
 
 DEFAULT_PORT = 47219
