@@ -174,11 +174,11 @@ def emulator(make_emulator: t.Callable[..., t.Any]) -> t.Any:
 
 
 def test_every_stream_both_taps_have_has_a_legacy_layout(incumbent, emulator):
-    """A stream added to this tap that the incumbent also has needs a layout in legacy.py."""
+    """A stream the incumbent also has needs a legacy layout (legacy/layouts.py)."""
     common = our_stream_names(config_for(emulator)) & set(incumbent.schemas)
 
     assert {"tickets", "users", "organizations", "ticket_comments"} <= common
-    assert sorted(common - set(LAYOUTS)) == [], "add them to LAYOUTS in tap_zendesk/legacy.py"
+    assert sorted(common - set(LAYOUTS)) == [], "add them to legacy/layouts.py"
     assert set(LAYOUTS) <= set(incumbent.schemas), "a layout for a stream the incumbent lacks"
 
 

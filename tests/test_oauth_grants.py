@@ -237,18 +237,18 @@ def test_two_runs_sharing_a_store_refresh_once(emulator, tmp_path):
 # the refresh request is sent.
 _PAUSED_TAP = """
 import os, sys, time
-from tap_zendesk.api import oauth
+from tap_zendesk.api import oauth, token_store
 flag, where = os.environ["PAUSE_FLAG"], os.environ["PAUSE_AT"]
 def pause():
     open(flag, "w").close()
     time.sleep(600)
 if where == "save":
-    write = oauth.TokenStore.write
+    write = token_store.TokenStore.write
     def paused_write(self, content):
         if content.get("refreshing_since") is None:
             pause()
         return write(self, content)
-    oauth.TokenStore.write = paused_write
+    token_store.TokenStore.write = paused_write
 else:
     grant = oauth.post_grant
     def paused_grant(*args, **kwargs):

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from tap_zendesk.api.ratelimit import SEARCH, buckets_of
 from tap_zendesk.schemas import SCHEMAS
 from tap_zendesk.settings import PER_TICKET_SIDELOADS
-from tap_zendesk.streams.search import SearchPlan, merge_schemas
+from tap_zendesk.streams.search_plan import SearchPlan, merge_schemas
 from tap_zendesk.tap import TapZendesk
 from tests.conftest import catalog_for, config_for
 from tests.test_schemas import format_checker

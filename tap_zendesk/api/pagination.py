@@ -107,6 +107,16 @@ def _flag(body: dict[str, t.Any], key: str) -> bool:
     return value
 
 
+def _after_cursor(meta: dict[str, t.Any], previous: str | None) -> str:
+    """`meta.after_cursor` of a cursor page that has more; an error rather than the same page
+    again."""
+    after = meta.get("after_cursor")
+    if not isinstance(after, str) or not after or after == previous:
+        msg = "meta.has_more is true but after_cursor is missing or did not move"
+        raise UnexpectedResponse(msg)
+    return after
+
+
 class CursorExport(ShrinkingPages, Paginator):
     """Incremental cursor export: `start_time` once, then `cursor=after_cursor` to end_of_stream.
 
@@ -303,11 +313,7 @@ class TimeThenCursorExport(TimeExport):
         else:
             self._remember(items, second)
             if has_more:
-                after = meta.get("after_cursor")
-                if not isinstance(after, str) or not after or after == self.after:
-                    msg = "meta.has_more is true but after_cursor is missing or did not move"
-                    raise UnexpectedResponse(msg)
-                self.after = after
+                self.after = _after_cursor(meta, self.after)
         self.finished = not has_more
 
     def _remember(self, items: list[Record], second: int) -> None:
@@ -353,11 +359,7 @@ class CursorPages(Paginator):
             raise UnexpectedResponse(msg)
         has_more = _flag(meta, "has_more")
         if has_more:
-            after = meta.get("after_cursor")
-            if not isinstance(after, str) or not after or after == self.after:
-                msg = "meta.has_more is true but after_cursor is missing or did not move"
-                raise UnexpectedResponse(msg)
-            self.after = after
+            self.after = _after_cursor(meta, self.after)
         self.finished = not has_more
 
 
