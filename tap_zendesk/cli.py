@@ -43,6 +43,7 @@ class GuardedTap(SdkTap):
         Settings.from_config(self.config)
 
     @classmethod
+    @override
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
         """Read --config files; one that is not JSON is a usage error, not a traceback."""
         try:
@@ -54,6 +55,7 @@ class GuardedTap(SdkTap):
             raise click.BadParameter(msg, ctx=ctx, param=param) from None
 
     @classmethod
+    @override
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the CLI; a Zendesk failure or a bad state or catalog ends it with one line."""
         with one_line_failures(cls.logger):
@@ -68,12 +70,14 @@ class GuardedTap(SdkTap):
             super().invoke(*args, **kwargs)
 
     @classmethod
+    @override
     def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
         """--discover reads field definitions from Zendesk: a failure there is one line too."""
         with one_line_failures(cls.logger):
             super().cb_discover(ctx, param, value)
 
     @classmethod
+    @override
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """--test reads from Zendesk: a failure there (a bad token) is one line too."""
         with one_line_failures(cls.logger):

@@ -14,6 +14,7 @@ import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
+from typing_extensions import override
 
 
 class BufferedWriter(MsgSpecWriter):
@@ -29,6 +30,7 @@ class BufferedWriter(MsgSpecWriter):
         self._after_write: t.Callable[[], None] | None = None
         self._out = _stdout_buffer()
 
+    @override
     def write_message(self, message: Message) -> None:
         """Write one message; RECORDs wait in the buffer for the next STATE."""
         self.writing = True

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
+from typing_extensions import override
 
 from tap_zendesk import DISTRIBUTION
 from tap_zendesk.api.oauth import OAuthTokens
@@ -94,6 +95,7 @@ class TapZendesk(GuardedTap):
         """Exports already read in this run for every stream they feed (ticket events)."""
         return set()
 
+    @override
     def run_connection_test(self) -> bool:
         """Say which credential worked and whose it is, then read a record of each stream."""
         stream = next(s for s in self.streams.values() if isinstance(s, ZendeskStream))
@@ -109,6 +111,7 @@ class TapZendesk(GuardedTap):
 
     # Streams ------------------------------------------------------------------------------
 
+    @override
     def discover_streams(self) -> list[Stream]:
         """Every stream this tap offers."""
         return [stream_class(tap=self) for stream_class in stream_classes(self.config)]
@@ -117,6 +120,7 @@ class TapZendesk(GuardedTap):
     # not when one stream is read alone.
     syncing_all = False
 
+    @override
     def sync_all(self) -> None:
         """Sync every selected stream, the account lists read while the exports wait."""
         self.syncing_all = True
@@ -125,6 +129,7 @@ class TapZendesk(GuardedTap):
         finally:
             self.syncing_all = False
 
+    @override
     def load_streams(self) -> list[Stream]:
         """The streams in the order they sync: the incremental exports first, then the rest.
 

@@ -16,6 +16,8 @@ import dataclasses
 import typing as t
 from functools import cached_property
 
+from typing_extensions import override
+
 from tap_zendesk.api.errors import ClientError
 from tap_zendesk.api.pagination import CursorPages, Record
 from tap_zendesk.custom_fields.columns import (
@@ -75,6 +77,7 @@ class TypedCustomFields(ZendeskStream):
     # Set when the schema is built: the typed columns it got.
     _typed_columns: tuple[TypedColumn, ...] = ()
 
+    @override
     def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
         """The schema plus one typed column per active custom field (or per catalog column)."""
         schema = super().configure_schema(schema)
@@ -113,6 +116,7 @@ class TypedCustomFields(ZendeskStream):
             if name.startswith(COLUMN_PREFIX) and isinstance(schema, dict)
         }
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         """Fill the record's typed columns from its raw custom field values."""
         row = super().post_process(row, context)

@@ -13,6 +13,7 @@ from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.singerlib.schema import resolve_schema_references
+from typing_extensions import override
 
 
 class Configurable(t.Protocol):
@@ -37,6 +38,7 @@ class ZendeskSchemas(SchemaDirectory):
             if entry.name.endswith(".json")
         }
 
+    @override
     def fetch_schema(self, key: str) -> dict[str, t.Any]:
         """Read `<key>.json` and inline every shared fragment it references."""
         schema = super().fetch_schema(key)
@@ -51,6 +53,7 @@ class ConfiguredSchema(StreamSchema):
     """A stream's schema file, adapted once per stream to its config by `configure_schema`
     (typed custom-field columns, no attachments, the legacy layout)."""
 
+    @override
     def get_stream_schema(
         self, stream: Configurable, stream_class: type[Configurable]
     ) -> dict[str, t.Any]:

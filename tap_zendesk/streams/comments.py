@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tap_zendesk.api.pagination import CursorPages, Paginator, Record
 from tap_zendesk.streams.base import ZendeskStream
 from tap_zendesk.streams.incremental import IncrementalExportStream, to_epoch
@@ -33,6 +35,7 @@ class CommentsStream(ZendeskStream):
         context = {"ticket_id": ticket["id"]}
         return self.read_all(self.comments_path, context, CursorPages("comments"))
 
+    @override
     def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
         """No `attachments` property when attachments are left out."""
         schema = super().configure_schema(schema)
@@ -86,6 +89,7 @@ class TicketCommentsPerTicket(CommentsStream, IncrementalExportStream):
     replication_key = "created_at"
     scoped_by_support_type = True
 
+    @override
     def new_paginator(self, context: Context | None) -> Paginator:
         """Resume the tickets cursor; open the comment window where the last run ended."""
         state = self.resume_state(context)
@@ -99,6 +103,7 @@ class TicketCommentsPerTicket(CommentsStream, IncrementalExportStream):
         self._position = state.get("position")
         return super().new_paginator(context)
 
+    @override
     def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """The page's tickets' comments created inside this run's window, in ticket order."""
         return self.with_attachments(self._window_comments(items))
@@ -113,6 +118,7 @@ class TicketCommentsPerTicket(CommentsStream, IncrementalExportStream):
         if items:
             self._position = items[-1]["generated_timestamp"]
 
+    @override
     def save_bookmark(self, context: Context | None, paginator: Paginator) -> None:
         """The tickets cursor plus the comment window."""
         state = self.resume_state(context)

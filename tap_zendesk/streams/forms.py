@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import typing as t
 
+from typing_extensions import override
+
 from tap_zendesk.api.pagination import OffsetPages, Record
 from tap_zendesk.streams.base import ZendeskStream
 
@@ -39,6 +41,7 @@ class TicketFormEndUserConditionsStream(TicketFormsStream):
     primary_keys = ("ticket_form_id", "parent_field_id", "value", "child_field_id")
     conditions_key = "end_user_conditions"
 
+    @override
     def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """Flatten each form's conditions and their child fields."""
         for form in items:
@@ -70,6 +73,7 @@ class TicketFormAgentConditionsStream(TicketFormEndUserConditionsStream):
     name = "ticket_form_agent_conditions"
     conditions_key = "agent_conditions"
 
+    @override
     def row(self, form: Record, condition: Record, child: Record) -> Record:
         """Agent conditions also say on which statuses the child field is required."""
         statuses = child.get("required_on_statuses") or {}

@@ -47,6 +47,7 @@ class IncrementalExportStream(ZendeskStream):
             self.run.list_reads.start()
         return super().read_pages(context)
 
+    @override
     def prepare_state(self, context: Context | None) -> None:
         """Re-read from the start when start_date or days_back changed since the last run.
 
@@ -67,10 +68,12 @@ class IncrementalExportStream(ZendeskStream):
             state.clear()
         state[START_SETTING] = current
 
+    @override
     def progress_start(self, context: Context | None) -> int | None:
         """The export runs from its start time towards now."""
         return self.export_start_time(context)
 
+    @override
     def progress_position(self, items: list[Record]) -> int | None:
         """The export time of a page's last item."""
         try:
@@ -94,6 +97,7 @@ class IncrementalExportStream(ZendeskStream):
         """The second the export files a record under: its replication key."""
         return to_epoch(record[self.replication_key])
 
+    @override
     def new_paginator(self, context: Context | None) -> Paginator:
         """Resume from the saved cursor or end_time, else from the start time."""
         state = self.resume_state(context)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tap_zendesk.api.pagination import Record, StuckExport, TimeExport, TimeThenCursorExport
 from tap_zendesk.streams.incremental import IncrementalExportStream, iso_timestamp
 
@@ -23,6 +25,7 @@ class TicketMetricEventsStream(IncrementalExportStream):
     replication_key = "time"
     export_style = TimeExport
 
+    @override
     def time_export(self, state: dict[str, t.Any], paging: dict[str, t.Any]) -> TimeExport:
         """Time-based paging that reads a crowded second by cursor instead of stopping."""
         resumed = state.get("paging") if state.get("end_time") is not None else None
@@ -44,6 +47,7 @@ class TicketMetricEventsStream(IncrementalExportStream):
             METRIC_EVENTS_CURSOR_PAGE_SIZE,
         )
 
+    @override
     def is_deleted(self, record: Record) -> bool:
         """Metric events Zendesk withdrew (e.g. a breach that did not happen) say `deleted`."""
         return record.get("deleted") is True

@@ -1,5 +1,7 @@
 """Organizations."""
 
+from typing_extensions import override
+
 from tap_zendesk.api.pagination import Record, TimeExport
 from tap_zendesk.custom_fields import ORGANIZATION_FIELDS, TypedCustomFields
 from tap_zendesk.streams.incremental import IncrementalExportStream
@@ -17,6 +19,7 @@ class OrganizationsStream(TypedCustomFields, IncrementalExportStream):
     custom_field_source = ORGANIZATION_FIELDS
     core = True
 
+    @override
     def is_deleted(self, record: Record) -> bool:
         """A deleted organization has a `deleted_at`."""
         return record.get("deleted_at") is not None

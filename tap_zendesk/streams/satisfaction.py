@@ -16,6 +16,8 @@ from __future__ import annotations
 import time
 import typing as t
 
+from typing_extensions import override
+
 from tap_zendesk.api.pagination import CursorPages, Paginator, Record
 from tap_zendesk.streams.incremental import IncrementalExportStream, iso_timestamp, to_epoch
 
@@ -62,6 +64,7 @@ class SatisfactionRatingsStream(IncrementalExportStream):
         "(accounts on the new CSAT have survey responses instead)"
     )
 
+    @override
     def get_replication_key_signpost(self, context: Context | None = None) -> str:
         """The latest bookmark this run may commit: its start less IN_FLIGHT_SECONDS, in
         Zendesk's timestamp format so the SDK compares like with like."""
@@ -71,6 +74,7 @@ class SatisfactionRatingsStream(IncrementalExportStream):
 
     _signpost: str | None = None
 
+    @override
     def new_paginator(self, context: Context | None) -> Paginator:
         """Cursor pages from the configured start date, whatever the bookmark."""
         since = self.start_from_bookmark(context)
@@ -81,6 +85,7 @@ class SatisfactionRatingsStream(IncrementalExportStream):
         self._read = 0
         return CursorPages(self.records_key, extra_params={"start_time": self.settings.start_epoch})
 
+    @override
     def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """The page's ratings changed since the bookmark, less those the last run emitted at
         its second."""
@@ -101,6 +106,7 @@ class SatisfactionRatingsStream(IncrementalExportStream):
         elif second == latest[0]:
             latest[1].add(rating_id)
 
+    @override
     def save_bookmark(self, context: Context | None, paginator: Paginator) -> None:
         """Once the list is read: the ratings of the latest second emitted (and, at that
         second, those the last run emitted, which this run skipped), and, when the list was

@@ -116,19 +116,11 @@ class _Searching(ZendeskStream):
         except ClientError as exc:
             self.skip_or_raise(exc)
 
-    @override
-    def get(
-        self,
-        path: str,
-        params: t.Mapping[str, t.Any],
-        context: Context | None = None,
-        *,
-        shrink: t.Callable[[], dict[str, t.Any] | None] | None = None,
-        once: bool = False,
-    ) -> t.Any:
-        """A 400 or 422 is Zendesk refusing the query (or a cursor): say which query."""
+    def search_page(self, path: str, params: t.Mapping[str, t.Any]) -> t.Any:
+        """One page of a search; a 400 or 422 is Zendesk refusing the query (or a cursor):
+        the error says which query."""
         try:
-            return super().get(path, params, context, shrink=shrink, once=once)
+            return self.get(path, params)
         except ClientError as exc:
             search = self.current
             if exc.status not in {400, 422} or search is None:
@@ -147,6 +139,7 @@ class SearchStream(_Searching):
     search: t.ClassVar[SearchQuery]
     plan: t.ClassVar[SearchPlan]
 
+    @override
     def search_records(self) -> t.Iterator[Record]:
         """Export each type; read the query with search.json where the export is not offered."""
         if self.plan.unsupported:
@@ -180,7 +173,7 @@ class SearchStream(_Searching):
         while not paginator.finished:
             params = paginator.params()
             try:
-                body = self.get(EXPORT_PATH, params)
+                body = self.search_page(EXPORT_PATH, params)
             except ClientError as exc:
                 if "page[after]" not in params:
                     if exc.status in {403, 404}:
@@ -235,7 +228,7 @@ class SearchStream(_Searching):
                 self._warn_limit(len(emitted), total)
                 return
             try:
-                body = self.get(LIST_PATH, paginator.params())
+                body = self.search_page(LIST_PATH, paginator.params())
             except SearchRejected as exc:
                 if exc.status != 422 or paginator.page == 1:
                     raise
@@ -288,13 +281,14 @@ class SearchCountsStream(_Searching):
     path = COUNT_PATH
     primary_keys = ("query_name", "counted_at")
 
+    @override
     def search_records(self) -> t.Iterator[Record]:
         """`/search/count.json` of every configured query, stamped with the run's time."""
         counted_at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
         counted_at = counted_at.replace("+00:00", "Z")
         for search in self.settings.searches:
             self.current = search
-            body = self.get(COUNT_PATH, {"query": search.query})
+            body = self.search_page(COUNT_PATH, {"query": search.query})
             count = body.get("count") if isinstance(body, dict) else None
             if isinstance(count, bool) or not isinstance(count, int):
                 msg = f"{COUNT_PATH} for {search.query!r} has no integer 'count'"

@@ -11,6 +11,7 @@ import re
 import typing as t
 
 from singer_sdk.schema.source import SchemaSource
+from typing_extensions import override
 
 from tap_zendesk.schemas import SCHEMAS
 from tap_zendesk.settings import PER_TICKET_SIDELOADS
@@ -84,6 +85,7 @@ class SearchPlan:
 class SearchResultSchemas(SchemaSource[tuple[str, ...]]):
     """The schema of the results of some types: theirs, merged, with `result_type`."""
 
+    @override
     def fetch_schema(self, key: tuple[str, ...]) -> dict[str, t.Any]:
         """Merge the schemas of the result types in `key`."""
         parts = [SCHEMAS.get_schema(RESULT_SCHEMAS[result_type]) for result_type in key]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
+from typing_extensions import override
+
 from tap_zendesk.custom_fields import TICKET_FIELDS, TypedCustomFields
 from tap_zendesk.settings import OBJECT_SIDELOADS, PER_TICKET_SIDELOADS
 from tap_zendesk.streams.base import ZendeskStream
@@ -59,10 +61,12 @@ class SideloadingTicketExport(IncrementalExportStream):
         return configured
 
     @property
+    @override
     def export_params(self) -> dict[str, str]:  # type: ignore[override]
         """`include` on every export request when side-loads are wanted."""
         return {"include": ",".join(self.include)} if self.include else {}
 
+    @override
     def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
         """Per-ticket side-load properties only for the side-loads asked for."""
         schema = super().configure_schema(schema)
@@ -71,6 +75,7 @@ class SideloadingTicketExport(IncrementalExportStream):
                 schema["properties"].pop(key, None)
         return schema
 
+    @override
     def receive_page(self, body: t.Any, items: list[Record], context: Context | None) -> None:
         """Metric sets onto their tickets and into ticket_metrics; side-loaded objects out."""
         super().receive_page(body, items, context)
@@ -140,6 +145,7 @@ class TicketsStream(TypedCustomFields, SideloadingTicketExport):
     custom_field_source = TICKET_FIELDS
     core = True
 
+    @override
     def is_deleted(self, record: Record) -> bool:
         """A deleted ticket stays in the export with status "deleted"."""
         return record.get("status") == "deleted"

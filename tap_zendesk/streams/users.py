@@ -1,5 +1,7 @@
 """Users and their memberships."""
 
+from typing_extensions import override
+
 from tap_zendesk.api.pagination import Record
 from tap_zendesk.custom_fields import USER_FIELDS, TypedCustomFields
 from tap_zendesk.streams.incremental import IncrementalExportStream
@@ -16,6 +18,7 @@ class UsersStream(TypedCustomFields, IncrementalExportStream):
     custom_field_source = USER_FIELDS
     core = True
 
+    @override
     def is_deleted(self, record: Record) -> bool:
         """Zendesk marks a deleted user inactive (`active: false`)."""
         return record.get("active") is False

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
+from typing_extensions import override
+
 from tap_zendesk.streams.ticket_events.field_history import (
     FieldChanges,
     TicketFieldHistoryStream,
@@ -29,6 +31,7 @@ class TicketAuditsStream(TicketEventsExport):
     name = "ticket_audits"
     replication_key = "created_at"
 
+    @override
     def derive(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """One audit per export item."""
         for event in items:
@@ -53,6 +56,7 @@ class TicketAuditsStream(TicketEventsExport):
         """The run's reader of field changes; it remembers tickets' tags between audits."""
         return FieldChanges()
 
+    @override
     def configure_schema(self, schema: dict[str, t.Any]) -> dict[str, t.Any]:
         """No `attachments` on comment events when attachments are left out."""
         schema = super().configure_schema(schema)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tap_zendesk.streams.comments import CommentsStream
 from tap_zendesk.streams.ticket_events.reader import TicketEventsExport, created_at
 
@@ -22,6 +24,7 @@ class TicketCommentsFromEvents(CommentsStream, TicketEventsExport):
     name = "ticket_comments"
     replication_key = "created_at"
 
+    @override
     def derive(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """One record per Comment child event; then, as they are now, the comments that the
         page's events changed after they were written (made private, redacted)."""

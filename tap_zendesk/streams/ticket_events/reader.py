@@ -42,6 +42,7 @@ class TicketEventsExport(IncrementalExportStream):
     export_params = {"include": "comment_events"}
     scoped_by_support_type = True
 
+    @override
     def record_timestamp(self, record: Record) -> int:
         """Export items are filed under their `timestamp` (Unix seconds)."""
         return int(record["timestamp"])
@@ -69,6 +70,7 @@ class TicketEventsExport(IncrementalExportStream):
             stream.prepare_state(context)  # read_pages prepares this one's
         return self.read_pages(context)
 
+    @override
     def new_paginator(self, context: Context | None) -> Paginator:
         """Time-based pages from the earliest resume point of the streams reading along."""
         for stream in self._readers:
@@ -89,6 +91,7 @@ class TicketEventsExport(IncrementalExportStream):
             return int(state["end_time"]), set(state.get("boundary_ids") or ())
         return self.export_start_time(context), set()
 
+    @override
     def transform_page(self, items: list[Record], context: Context | None) -> t.Iterable[Record]:
         """Each reading stream's records of the page; this stream's are yielded, the others'
         written directly (they sync later, with nothing left to read)."""
@@ -110,6 +113,7 @@ class TicketEventsExport(IncrementalExportStream):
             or (ts == second and item.get("id") not in seen)
         ]
 
+    @override
     def save_bookmark(self, context: Context | None, paginator: Paginator) -> None:
         """Every reading stream that the page reached resumes after it; one STATE for all."""
         bookmark = paginator.bookmark()
@@ -147,6 +151,7 @@ class TicketEventsStream(TicketEventsExport):
     name = "ticket_events"
     replication_key = "timestamp"
 
+    @override
     def key_value(self, second: int) -> int:
         """`timestamp` is Unix seconds."""
         return second
