@@ -12,6 +12,8 @@ import datetime as dt
 import typing as t
 from urllib.parse import parse_qs, urlsplit
 
+from typing_extensions import Unpack
+
 from tap_zendesk.api.errors import UnexpectedResponse
 
 Record = dict[str, t.Any]
@@ -166,6 +168,18 @@ class CursorExport(ShrinkingPages, Paginator):
         return {"cursor": self.cursor} if self.cursor else {}
 
 
+class TimePaging(t.TypedDict, total=False):
+    """Where a time-based export starts and how it pages."""
+
+    start_time: t.Required[int]
+    page_size: t.Required[int]
+    # The second an item is filed under (its replication key, as Unix seconds).
+    timestamp_of: t.Required[t.Callable[[Record], int]]
+    # Ids of the start second already emitted: skipped when Zendesk repeats them.
+    seen_at_start: t.Iterable[t.Any]
+    extra_params: t.Mapping[str, t.Any] | None
+
+
 class TimeExport(ShrinkingPages, Paginator):
     """Time-based incremental export: `start_time=end_time` until end_of_stream.
 
@@ -174,21 +188,12 @@ class TimeExport(ShrinkingPages, Paginator):
     error, never a loop.
     """
 
-    def __init__(
-        self,
-        records_key: str,
-        *,
-        start_time: int,
-        page_size: int,
-        timestamp_of: t.Callable[[Record], int],
-        seen_at_start: t.Iterable[t.Any] = (),
-        extra_params: t.Mapping[str, t.Any] | None = None,
-    ) -> None:
-        super().__init__(records_key, extra_params)
-        self.start_time = start_time
-        self.page_size = page_size
-        self.timestamp_of = timestamp_of
-        self._boundary = (start_time, set(seen_at_start))
+    def __init__(self, records_key: str, **paging: Unpack[TimePaging]) -> None:
+        super().__init__(records_key, paging.get("extra_params"))
+        self.start_time = paging["start_time"]
+        self.page_size = paging["page_size"]
+        self.timestamp_of = paging["timestamp_of"]
+        self._boundary = (self.start_time, set(paging.get("seen_at_start", ())))
 
     def params(self) -> dict[str, t.Any]:
         """The next `start_time`."""
@@ -249,23 +254,12 @@ class TimeThenCursorExport(TimeExport):
         self,
         records_key: str,
         *,
-        start_time: int,
-        page_size: int,
-        timestamp_of: t.Callable[[Record], int],
-        seen_at_start: t.Iterable[t.Any] = (),
-        extra_params: t.Mapping[str, t.Any] | None = None,
         cursor_page_size: int,
         paging: str = "time",
         on_fallback: t.Callable[[StuckExport], None] | None = None,
+        **time_paging: Unpack[TimePaging],
     ) -> None:
-        super().__init__(
-            records_key,
-            start_time=start_time,
-            page_size=page_size,
-            timestamp_of=timestamp_of,
-            seen_at_start=seen_at_start,
-            extra_params=extra_params,
-        )
+        super().__init__(records_key, **time_paging)
         self.cursor_page_size = cursor_page_size
         self.paging = paging
         self.after: str | None = None

@@ -9,7 +9,7 @@ import typing as t
 from typing_extensions import override
 
 from tap_zendesk.api.errors import ZendeskError
-from tap_zendesk.api.pagination import CursorExport, Paginator, Record, TimeExport
+from tap_zendesk.api.pagination import CursorExport, Paginator, Record, TimeExport, TimePaging
 from tap_zendesk.state import bookmark_problems
 from tap_zendesk.streams.base import ZendeskStream
 
@@ -127,18 +127,18 @@ class IncrementalExportStream(ZendeskStream):
             params["support_type_scope"] = self.settings.ticket_scope
         return params
 
-    def time_paging(self, start_time: int, seen_at_start: t.Iterable[t.Any]) -> dict[str, t.Any]:
+    def time_paging(self, start_time: int, seen_at_start: t.Iterable[t.Any]) -> TimePaging:
         """What every time-based paginator of this export takes: from `start_time`, the ids of
         that second already emitted skipped."""
-        return {
-            "start_time": start_time,
-            "seen_at_start": seen_at_start,
-            "page_size": self.settings.page_size,
-            "timestamp_of": self.record_timestamp,
-            "extra_params": self.request_params(),
-        }
+        return TimePaging(
+            start_time=start_time,
+            seen_at_start=seen_at_start,
+            page_size=self.settings.page_size,
+            timestamp_of=self.record_timestamp,
+            extra_params=self.request_params(),
+        )
 
-    def time_export(self, state: dict[str, t.Any], paging: dict[str, t.Any]) -> TimeExport:
+    def time_export(self, state: dict[str, t.Any], paging: TimePaging) -> TimeExport:
         """The time-based paginator resuming from `state`, with the `time_paging` options."""
         return TimeExport(self.records_key, **paging)
 

@@ -6,7 +6,13 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_zendesk.api.pagination import Record, StuckExport, TimeExport, TimeThenCursorExport
+from tap_zendesk.api.pagination import (
+    Record,
+    StuckExport,
+    TimeExport,
+    TimePaging,
+    TimeThenCursorExport,
+)
 from tap_zendesk.streams.incremental import IncrementalExportStream, iso_timestamp
 
 # The metric events export also pages by cursor, at most 100 a page: "If the results are not
@@ -26,7 +32,7 @@ class TicketMetricEventsStream(IncrementalExportStream):
     export_style = TimeExport
 
     @override
-    def time_export(self, state: dict[str, t.Any], paging: dict[str, t.Any]) -> TimeExport:
+    def time_export(self, state: dict[str, t.Any], paging: TimePaging) -> TimeExport:
         """Time-based paging that reads a crowded second by cursor instead of stopping."""
         resumed = state.get("paging") if state.get("end_time") is not None else None
         return TimeThenCursorExport(
