@@ -414,7 +414,8 @@ def test_comments_and_audits_cursor_paging_with_the_last_page_quirk(emu, http) -
         assert last["meta"]["has_more"] is False
         assert last["meta"]["after_cursor"]
         assert last["links"]["next"]
-        # One item per page: the item is both ends, so the two cursors are equal (§3.2).
+        # One item per page: the item is both ends, so the two cursors are equal (as in the
+        # recorded page[size]=1 pages of zenpy's TestTicketAudits cassette).
         assert last["meta"]["after_cursor"] == last["meta"]["before_cursor"]
         assert "include_inline_images=false" in last["links"]["next"]
         assert "page%5Bsize%5D=1" in last["links"]["next"]

@@ -115,9 +115,9 @@ def test_two_accounts_side_by_side_keep_their_own_rows_and_state(
     postgres.recreate(DATABASE)
     tokens = {name: emulator.credentials["api_token"] for name, emulator in emulators.items()}
 
-    # tests/integration/test_pipelines.py runs the single-account setup and the target-postgres lines;
-    # here what they set comes from the environment, as a deployment sets it, and reaches the
-    # accounts by inheritance all the same.
+    # tests/integration/test_pipelines.py runs the single-account setup and the target-postgres
+    # lines; here what they set comes from the environment, as a deployment sets it, and reaches
+    # the accounts by inheritance all the same.
     project.env["TAP_ZENDESK_START_DATE"] = EMULATOR_START
     # The streams whose ids each account numbers from the same start; every stream's load
     # into target-postgres is tests/integration/test_pipelines.py's. A selection made on tap-zendesk

@@ -214,7 +214,8 @@ def test_a_slow_response_beyond_request_timeout_is_retried(emulator, run_tap):
 def test_a_time_export_stuck_in_one_second_stops_saying_what_happened_and_what_to_do(
     emulator, run_tap
 ):
-    # Zendesk capping its same-second expansion (API-NOTES §4.4 rule 4), and 8 organizations
+    # Zendesk capping its same-second expansion (reported in
+    # https://github.com/PostHog/posthog/issues/59215), and 8 organizations
     # changed in one second: more than a page of 5 (the dataset may have such seconds anyway).
     emulator.configure(capped_same_second=True)
     changed = emulator.mutate(update_organizations=8)
