@@ -264,53 +264,6 @@ def test_audit_via_is_the_object_the_incumbent_reads_per_ticket(emulator, run_ta
     assert ours == {audit_id: served[audit_id] for audit_id in ours}
 
 
-def test_values_are_converted_as_the_incumbent_converts_them(caplog):
-    """Where the incumbent declares text, numbers and booleans become text the way
-    singer-python writes them; objects and arrays become JSON text; a value that fits no
-    declared type is null, with one warning naming where it was."""
-    schema = {
-        "type": ["null", "object"],
-        "properties": {
-            "macro_id": {"type": ["null", "string"]},
-            "flag": {"type": ["null", "string"]},
-            "note": {"type": ["null", "string"]},
-            "count": {"type": ["null", "integer"]},
-            "via": {
-                "type": ["null", "object"],
-                "properties": {"channel": {"type": ["null", "string"]}},
-            },
-            "missing": {"type": ["null", "string"]},
-        },
-    }
-    logger = logging.getLogger("test_legacy")
-    shape = LegacyLayout("").record_shaper(schema, "tickets", logger)
-    record = {
-        "macro_id": 123,
-        "flag": True,
-        "note": {"a": 1},
-        "count": "42",
-        "via": {"channel": "web", "source": {"rel": None}},
-        "extra": 1,
-    }
-
-    with caplog.at_level(logging.WARNING, logger="test_legacy"):
-        shaped = shape(record)
-        unconvertible = [shape({"count": "many"}), shape({"count": "lots"})]
-
-    assert shaped == {
-        "macro_id": "123",
-        "flag": "True",
-        "note": '{"a": 1}',
-        "count": 42,
-        "via": {"channel": "web"},
-        "missing": None,
-    }
-    assert [row["count"] for row in unconvertible] == [None, None]
-    assert [r.getMessage() for r in caplog.records] == [
-        "tickets: a string at $.count does not fit the legacy schema; emitted as null"
-    ]
-
-
 def test_without_legacy_schema_our_own_schemas_and_records_are_emitted(emulator, run_tap):
     """legacy_schema defaults to false, and then nothing of the legacy layout leaks: the
     schemas are ours (records and keys that are never null, our own columns) and audits

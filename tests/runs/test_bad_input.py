@@ -33,14 +33,16 @@ class Case:
     fault: str | None = None
     exit_code: int = 1
     streams: tuple[str, ...] = ("tickets", "organizations")
+    # A config the tap refuses before its first request: nothing on stdout, nothing sent.
+    before_any_request: bool = False
 
 
 def _cursor(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-CASES = {
-    # Config
+# Refused while the config is read: the tap prints and sends nothing.
+CONFIG_CASES = {
     "url missing": Case({"url": NOT_SET}, "url is required"),
     "url plain http": Case({"url": "http://acme.zendesk.com"}, "uses plain http: use https://"),
     "url with a path": Case({"url": "https://acme.zendesk.com/agent"}, "has an unexpected path"),
@@ -67,6 +69,12 @@ CASES = {
     "ticket scope unknown": Case(
         {"ticket_scope": "bots"}, "ticket_scope 'bots' is not one of all, agent, ai_agent"
     ),
+}
+CASES = {
+    **{
+        name: dataclasses.replace(case, before_any_request=True)
+        for name, case in CONFIG_CASES.items()
+    },
     # State
     "state not an object": Case(state=[1], message="the state must be a JSON object"),
     "bookmarks not an object": Case(state={"bookmarks": []}, message="must be an object"),
@@ -174,11 +182,15 @@ def test_bad_input_gets_one_line_and_a_clear_exit(case: Case, emulator, run_tap)
     if config.get("password") == "<emulator password>":
         config["password"] = emulator.credentials["password"]
 
+    emulator.reset_stats()
     run = run_tap(config, state=case.state, catalog=catalog)
 
     assert run.returncode == case.exit_code, run.stderr
     assert case.message in run.stderr
     assert "Traceback" not in run.stderr
+    if case.before_any_request:
+        assert run.stdout == ""
+        assert emulator.stats["total_requests"] == 0
     if case.exit_code:
         assert any(case.message in line for line in run.error_lines), run.error_lines
     for state in run.states:
@@ -222,3 +234,10 @@ def test_a_search_stream_the_config_no_longer_defines(selected: bool, emulator, 
         assert len(warning) == 1, warning
         assert "WARNING" in warning[0]
         assert "all deselected: search_old" in warning[0]
+
+
+def test_a_config_file_that_is_not_json_is_refused(run_tap):
+    run = run_tap("{url: acme")
+
+    assert run.returncode != 0
+    assert run.stdout == ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.tap import STREAMS, as_served, config_for
+from tests.support.tap import STREAMS, as_served, catalog_for, config_for
 
 
 def test_full_sync_emits_every_record_exactly_once(emulator, run_tap):
@@ -44,10 +44,26 @@ def test_final_state_holds_a_resume_point_per_stream(emulator, run_tap):
         assert "progress_markers" not in bookmarks[stream]
 
 
-def test_a_state_is_emitted_after_every_page(emulator, run_tap):
-    run = run_tap(config_for(emulator, page_size=50))
+def test_records_keep_export_order_with_one_state_after_each_page(emulator, run_tap):
+    """The next page is fetched while this one is emitted, yet records come in the export's order
+    and each page ends with its STATE, as in a sequential run."""
+    config = config_for(emulator, page_size=20)
 
-    cursors = [s["bookmarks"].get("tickets", {}).get("cursor") for s in run.states]
-    distinct = {c for c in cursors if c}
-    pages = -(-len(emulator.dataset.ids("tickets")) // 50)
-    assert len(distinct) >= pages
+    run = run_tap(config, catalog=catalog_for(config, ["tickets"]))
+
+    assert run.ids("tickets") == [i for i, _ in emulator.dataset.truth("tickets")]
+    cursors = [
+        s["bookmarks"]["tickets"].get("cursor")
+        for s in run.states
+        if "tickets" in s.get("bookmarks", {})
+    ]
+    pages = -(-len(run.ids("tickets")) // 20)
+    assert len({c for c in cursors if c}) == pages
+    # Each STATE comes after the last record of its page.
+    messages = run.messages
+    for index, message in enumerate(messages):
+        if message["type"] == "STATE" and message["value"]["bookmarks"].get("tickets", {}).get(
+            "cursor"
+        ):
+            emitted = sum(1 for m in messages[:index] if m["type"] == "RECORD")
+            assert emitted % 20 == 0 or emitted == len(run.ids("tickets"))

@@ -10,10 +10,8 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from tap_zendesk.api.ratelimit import SEARCH, buckets_of
 from tap_zendesk.schemas import SCHEMAS
 from tap_zendesk.settings import PER_TICKET_SIDELOADS
-from tap_zendesk.streams.search import SearchPlan, merge_schemas
 from tap_zendesk.tap import TapZendesk
 from tests.support.schemas import format_checker
 from tests.support.tap import catalog_for, config_for
@@ -119,43 +117,6 @@ def test_without_queries_no_search_stream_is_offered(emulator):
     ]
 
     assert not [name for name in names if name.startswith("search")]
-
-
-def test_type_terms_are_taken_out_of_the_export_query():
-    plan = SearchPlan.of('type:ticket status:open "type:user here" order_by:created sort:asc')
-
-    assert plan.types == ("ticket",)
-    assert plan.export_query("ticket") == 'status:open "type:user here"'
-    assert SearchPlan.of("type:ticket").export_query("ticket") == "type:ticket"
-    assert SearchPlan.of("-type:user vip").types == ("ticket", "organization")
-    assert SearchPlan.of("type:group").unsupported == ("group",)
-
-
-def test_only_the_search_export_draws_on_the_search_rate_limit():
-    assert SEARCH in buckets_of(f"/api/v2{EXPORT.removeprefix('/api/v2')}")
-    assert SEARCH not in buckets_of("/api/v2/search.json")
-    assert SEARCH not in buckets_of("/api/v2/search/count.json")
-
-
-def test_conflicting_property_types_are_widened_or_offered_as_alternatives():
-    left = {
-        "type": "object",
-        "properties": {"a": {"type": ["string", "null"]}, "b": {"type": "integer"}},
-    }
-    right = {
-        "type": "object",
-        "properties": {
-            "a": {"type": ["integer", "null"]},
-            "b": {"type": ["string", "null"], "format": "date-time"},
-            "c": {"type": ["boolean", "null"]},
-        },
-    }
-
-    merged = merge_schemas(left, right)["properties"]
-
-    assert merged["a"] == {"type": ["string", "integer", "null"]}
-    assert merged["b"] == {"anyOf": [left["properties"]["b"], right["properties"]["b"]]}
-    assert merged["c"] == right["properties"]["c"]
 
 
 # Results ----------------------------------------------------------------------------------

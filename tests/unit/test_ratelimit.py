@@ -7,7 +7,6 @@ import random
 import pytest
 
 from tap_zendesk.api.ratelimit import ACCOUNT, EXPORT, SPACING_MARGIN, RateGovernor, buckets_of
-from tests.support.tap import catalog_for, config_for
 
 TICKETS_EXPORT = "/api/v2/incremental/tickets/cursor.json"
 
@@ -127,63 +126,6 @@ def test_a_429_holds_only_the_bucket_it_came_from_for_retry_after_and_is_counted
     gov.rate_limited(deleted, 30, {**limit, "ratelimit-remaining": "650"})
     assert gov.acquire("/api/v2/groups.json") == 0
     assert gov.acquire(deleted) == 30
-
-
-def test_the_paced_tap_never_exceeds_the_emulators_budgets(make_emulator, run_tap):
-    """Emulated minute = 2 s, 6 export and 30 account requests per minute: zero 429s."""
-    emulator = make_emulator(time_scale=2.0, export_limit=6, account_limit=30)
-    # The budgets come from the emulator's headers, as they would from Zendesk's.
-    config = config_for(
-        emulator,
-        page_size=20,
-        export_rate_limit_per_minute=None,
-        rate_limit_per_minute=None,
-        rate_limit_window_seconds=2.0,
-    )
-    streams = ["tickets", "users", "organizations"]
-
-    run = run_tap(config, catalog=catalog_for(config, streams))
-
-    assert run.returncode == 0, run.stderr
-    assert emulator.stats["rate_limited_total"] == 0
-    for stream in ("tickets", "users", "organizations"):
-        assert sorted(run.ids(stream)) == sorted(emulator.dataset.ids(stream))
-    assert "Run summary: 0 responses 429 received" in run.stderr
-
-
-def test_a_429_storm_is_survived_without_loss(emulator, run_tap):
-    emulator.configure(fault_rate=0.3, fault_kinds=["429", "429_no_retry_after"], fault_seed=3)
-    config = config_for(emulator, page_size=30)
-
-    run = run_tap(config, catalog=catalog_for(config, ["tickets", "users"]))
-
-    assert run.returncode == 0, run.stderr
-    assert emulator.stats["faults_total"] > 0
-    for stream in ("tickets", "users"):
-        assert sorted(run.ids(stream)) == sorted(emulator.dataset.ids(stream))
-
-
-def test_prefetching_keeps_export_order_and_one_state_per_page(emulator, run_tap):
-    config = config_for(emulator, page_size=20)
-
-    run = run_tap(config, catalog=catalog_for(config, ["tickets"]))
-
-    assert run.ids("tickets") == [i for i, _ in emulator.dataset.truth("tickets")]
-    cursors = [
-        s["bookmarks"]["tickets"].get("cursor")
-        for s in run.states
-        if "tickets" in s.get("bookmarks", {})
-    ]
-    pages = -(-len(run.ids("tickets")) // 20)
-    assert len({c for c in cursors if c}) == pages
-    # Each STATE comes after the last record of its page.
-    messages = run.messages
-    for index, message in enumerate(messages):
-        if message["type"] == "STATE" and message["value"]["bookmarks"].get("tickets", {}).get(
-            "cursor"
-        ):
-            emitted = sum(1 for m in messages[:index] if m["type"] == "RECORD")
-            assert emitted % 20 == 0 or emitted == len(run.ids("tickets"))
 
 
 def test_the_reset_is_bounded_by_the_tightest_report_of_the_window():

@@ -1,4 +1,8 @@
-"""Bad config stops the tap before any request, with a line that names the field to fix."""
+"""Settings from a config: the forms people paste work, and a bad value gets a message that
+names the field to fix.
+
+The command refusing a bad config before any request is tests/runs/test_bad_input.py.
+"""
 
 from __future__ import annotations
 
@@ -117,23 +121,6 @@ def test_each_bad_value_gets_a_message_naming_it(change, message):
     with pytest.raises(ConfigValidationError) as raised:
         Settings.from_config(config)
     assert any(message in error for error in raised.value.errors), raised.value.errors
-
-
-def test_the_cli_prints_the_problem_and_exits_1_before_any_request(run_tap):
-    run = run_tap({**GOOD, "url": "http://acme.zendesk.com", "api_token": "s3cret-tok"})
-
-    assert run.returncode == 1
-    assert "uses plain http: use https://" in run.stderr
-    assert run.stdout == ""
-    assert "s3cret-tok" not in run.stderr
-    assert "Traceback" not in run.stderr
-
-
-def test_a_config_file_that_is_not_json_is_refused(run_tap):
-    run = run_tap("{url: acme")
-
-    assert run.returncode != 0
-    assert run.stdout == ""
 
 
 def test_numbers_read_from_a_config_file_as_decimals_are_accepted():
