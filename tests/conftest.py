@@ -1,76 +1,28 @@
-"""Shared fixtures: an emulator per test, and running the real tap process against it."""
+"""Fixtures of every tier: an emulator per test, and running the real tap process against it.
+
+Plain helpers (configs, catalogs, the checks every run gets) are in tests/support/.
+"""
 
 from __future__ import annotations
 
-import base64
-import dataclasses
-import functools
-import json
 import os
-import re
 import subprocess
-import sys
 import typing as t
 from pathlib import Path
 
-import jsonschema
 import pytest
 import requests
 
-from tap_zendesk.tap import TapZendesk
 from tests.emulator import Emulator
-
-TAP = [sys.executable, "-m", "tap_zendesk"]
-# Tests that mock Zendesk with `responses` answer only the endpoints they mock, so the field
-# definitions discovery would read are turned off.
-MOCKED_ACCOUNT = {
-    "url": "acme",
-    "email": "admin@acme.com",
-    "api_token": "tok",
-    "start_date": "2024-01-01",
-    "typed_custom_fields": False,
-}
-TICKETS_EXPORT_URL = "https://acme.zendesk.com/api/v2/incremental/tickets/cursor.json"
-_RECORDED = json.loads((Path(__file__).parent / "fixtures" / "recorded_pages.json").read_text())
-# The last page of a recorded tickets cursor export.
-LAST_TICKETS_PAGE = _RECORDED["responses"]["tickets_cursor_last_page"]["payload"]
-STREAMS = ("tickets", "users", "organizations")
-# Emulators of the running test: every token, code and verifier they issued or received is
-# checked against each tap run's output, as the config's own secrets are.
-_LIVE_EMULATORS: list[Emulator] = []
-
-
-@dataclasses.dataclass
-class TapRun:
-    """What one tap process printed."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def messages(self) -> list[dict[str, t.Any]]:
-        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
-
-    def records(self, stream: str) -> list[dict[str, t.Any]]:
-        return [
-            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
-        ]
-
-    def ids(self, stream: str) -> list[int]:
-        return [record["id"] for record in self.records(stream)]
-
-    @property
-    def states(self) -> list[dict[str, t.Any]]:
-        return [m["value"] for m in self.messages if m["type"] == "STATE"]
-
-    @property
-    def final_state(self) -> dict[str, t.Any]:
-        return self.states[-1]
-
-    @property
-    def error_lines(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if re.search(r"\|\s*ERROR\s*\|", line)]
+from tests.support.tap import (
+    LIVE_EMULATORS,
+    TAP,
+    TapRun,
+    assert_no_secret_in,
+    assert_records_match_schemas,
+    secrets_in,
+    write_json,
+)
 
 
 @pytest.fixture
@@ -82,13 +34,13 @@ def make_emulator() -> t.Iterator[t.Callable[..., Emulator]]:
         settings = {"tickets": 300, "users": 80, "organizations": 40, "seed": 7, **options}
         emulator = Emulator(**settings).start()
         started.append(emulator)
-        _LIVE_EMULATORS.append(emulator)
+        LIVE_EMULATORS.append(emulator)
         return emulator
 
     yield make
     for emulator in started:
         emulator.stop()
-        _LIVE_EMULATORS.remove(emulator)
+        LIVE_EMULATORS.remove(emulator)
 
 
 @pytest.fixture
@@ -112,24 +64,6 @@ def http(emu: Emulator) -> t.Iterator[requests.Session]:
         yield session
 
 
-def config_for(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
-    """A working config for `emulator`; overrides replace or (with None) remove keys."""
-    config = {
-        "url": emulator.url,
-        "email": emulator.credentials["email"],
-        "api_token": emulator.credentials["api_token"],
-        "start_date": "2020-01-01T00:00:00Z",
-        "max_retries": 3,
-        # The emulator enforces no limits unless a test sets them; pacing would only slow tests.
-        "rate_limit_per_minute": 1_000_000,
-        "export_rate_limit_per_minute": 1_000_000,
-        # Faults end after max_retries unless a test is about waiting out an outage.
-        "outage_limit_seconds": 1,
-    }
-    config.update(overrides)
-    return {key: value for key, value in config.items() if value is not None}
-
-
 @pytest.fixture
 def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
     """Run `tap-zendesk --config ... [--state ...] [--catalog ...]` as a real process."""
@@ -149,11 +83,11 @@ def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
         nonlocal runs
         runs += 1
         folder = workdir or tmp_path
-        command = [*TAP, "--config", str(_write(folder / f"config{runs}.json", config))]
+        command = [*TAP, "--config", str(write_json(folder / f"config{runs}.json", config))]
         if state is not None:
-            command += ["--state", str(_write(folder / f"state{runs}.json", state))]
+            command += ["--state", str(write_json(folder / f"state{runs}.json", state))]
         if catalog is not None:
-            command += ["--catalog", str(_write(folder / f"catalog{runs}.json", catalog))]
+            command += ["--catalog", str(write_json(folder / f"catalog{runs}.json", catalog))]
         done = subprocess.run(
             [*command, *args],
             capture_output=True,
@@ -169,100 +103,7 @@ def run_tap(tmp_path: Path) -> t.Callable[..., TapRun]:
         assert_records_match_schemas(run.stdout)
         # Every run of every test: no credential of its config, and no token, code or
         # verifier the emulator handed out or was shown, in any output or state.
-        assert_no_secret_in(run, _secrets_in(config) if isinstance(config, dict) else [])
+        assert_no_secret_in(run, secrets_in(config) if isinstance(config, dict) else [])
         return run
 
     return run
-
-
-def assert_no_secret_in(run: TapRun, secrets: t.Iterable[str] = ()) -> None:
-    """`run` printed none of `secrets` nor any secret a live emulator issued or received."""
-    issued = [s for emulator in _LIVE_EMULATORS for s in emulator.oauth.secrets_seen()]
-    for secret in [*secrets, *issued]:
-        assert secret not in run.stdout, "a secret reached stdout"
-        assert secret not in run.stderr, "a secret reached stderr"
-
-
-def assert_records_match_schemas(stdout: str) -> None:
-    """Each RECORD on `stdout` is valid against the last SCHEMA of its stream before it."""
-    validators: dict[str, jsonschema.protocols.Validator] = {}
-    failures: dict[str, list[str]] = {}
-    for line in stdout.splitlines():
-        if not line.startswith('{"type":"RECORD"') and not line.startswith('{"type":"SCHEMA"'):
-            continue  # only these two matter; parsing the rest costs time on big runs
-        message = json.loads(line)
-        stream = message["stream"]
-        if message["type"] == "SCHEMA":
-            validators[stream] = _validator(json.dumps(message["schema"], sort_keys=True))
-            continue
-        assert stream in validators, f"a RECORD of {stream} came before its SCHEMA"
-        error = jsonschema.exceptions.best_match(validators[stream].iter_errors(message["record"]))
-        if error is not None:
-            path = "/".join(str(part) for part in error.absolute_path)
-            failures.setdefault(stream, []).append(f"{path}: {error.message[:300]}")
-    assert not failures, "records that fail their stream's SCHEMA: " + "; ".join(
-        f"{stream}: {len(errors)} records, first at {errors[0]}"
-        for stream, errors in failures.items()
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _validator(schema_json: str) -> jsonschema.protocols.Validator:
-    schema = json.loads(schema_json)
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
-
-
-def catalog_for(config: dict[str, t.Any], streams: t.Iterable[str]) -> dict[str, t.Any]:
-    """The tap's discovered catalog with only `streams` selected."""
-    wanted = set(streams)
-    catalog = TapZendesk(config=config, parse_env_config=False).catalog_dict
-    for entry in catalog["streams"]:
-        for item in entry["metadata"]:
-            if item["breadcrumb"] == []:
-                item["metadata"]["selected"] = entry["tap_stream_id"] in wanted
-    return catalog
-
-
-def _write(path: Path, content: dict[str, t.Any] | str) -> Path:
-    path.write_text(content if isinstance(content, str) else json.dumps(content))
-    return path
-
-
-def _secrets_in(config: dict[str, t.Any]) -> list[str]:
-    """The config's credentials, raw and in their Basic-auth base64 forms."""
-    email = config.get("email", "")
-    forms = []
-    if config.get("api_token"):
-        forms += [config["api_token"], f"{email}/token:{config['api_token']}"]
-    if config.get("password"):
-        forms += [config["password"], f"{email}:{config['password']}"]
-    # The OAuth secrets; client_id and oauth_scope are not secret, the store's path neither.
-    forms += [
-        config[key] for key in ("oauth_token", "refresh_token", "client_secret") if config.get(key)
-    ]
-    if config.get("client_id") and config.get("client_secret"):
-        # Clients that send the pair as HTTP Basic (RFC 6749 §2.3.1) would leak this form.
-        forms.append(f"{config['client_id']}:{config['client_secret']}")
-    encoded = [base64.b64encode(form.encode()).decode() for form in forms if ":" in form]
-    return [form for form in forms + encoded if len(form) >= 4]
-
-
-def secrets_of(emulator: Emulator) -> list[str]:
-    """Every form in which a credential could leak: raw, and as Basic-auth base64."""
-    creds = emulator.credentials
-    email = creds["email"]
-    basics = [f"{email}/token:{creds['api_token']}", f"{email}:{creds['password']}"]
-    encoded = [base64.b64encode(value.encode()).decode() for value in basics]
-    return [creds["api_token"], creds["password"], creds["oauth_token"], *encoded]
-
-
-def assert_no_secrets(run: TapRun, emulator: Emulator) -> None:
-    for secret in secrets_of(emulator):
-        assert secret not in run.stdout
-        assert secret not in run.stderr
-
-
-def as_served(record: dict[str, t.Any]) -> dict[str, t.Any]:
-    """A record without the typed custom-field columns the tap adds: what Zendesk served."""
-    return {key: value for key, value in record.items() if not key.startswith("cf_")}

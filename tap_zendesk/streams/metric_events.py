@@ -17,8 +17,8 @@ from tap_zendesk.streams.incremental import IncrementalExportStream, iso_timesta
 
 # The metric events export also pages by cursor, at most 100 a page: "If the results are not
 # paginated, events will be returned as a time-based incremental export"
-# (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/, OAS
-# ListTicketMetricEvents; API-NOTES §5.4).
+# (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/, List
+# Ticket Metric Events).
 METRIC_EVENTS_CURSOR_PAGE_SIZE = 100
 
 

@@ -1,16 +1,17 @@
 """Local emulator of the Zendesk Support API's incremental exports, for tests and benchmarks.
 
-Behaviour follows the recorded traffic summarised in the shared API notes (auth §2, incremental
-exports §4, rate limits §6, errors §7, objects §8), embedded here so a fresh clone is enough:
+Behaviour follows Zendesk's documentation and recorded traffic, each module citing its sources
+(https://developer.zendesk.com/api-reference/ pages, and the recorded responses in
+tests/fixtures/), embedded here so a fresh clone is enough:
 
 - cursor exports ``/api/v2/incremental/{tickets,users}/cursor.json`` and time-based exports
   ``/api/v2/incremental/{tickets,users,organizations}.json`` with Zendesk's paging quirks;
 - AI-agent tickets (a tenth of the seed tickets), which the ticket exports and the ticket
   events export serve only under ``support_type_scope=ai_agent`` or ``all`` (dataset.py);
-- ticket activity (§5.1-§5.4): time-based ``/api/v2/incremental/ticket_events.json`` (with
+- ticket activity: time-based ``/api/v2/incremental/ticket_events.json`` (with
   ``include=comment_events``) and ``/api/v2/incremental/ticket_metric_events.json``, and per
   ticket ``/api/v2/tickets/{id}/comments.json`` and ``/audits.json`` (cursor or offset pages);
-- the catalogue (§5.5, §5.6): ``/api/v2/ticket_fields.json`` and ``/api/v2/ticket_forms.json``;
+- the catalogue: ``/api/v2/ticket_fields.json`` and ``/api/v2/ticket_forms.json``;
 - Basic token (deactivatable), Basic password (refused unless switched on) and Bearer auth
   with Zendesk's 401/403/404 bodies, and an OAuth server (``oauth.py``): client credentials,
   authorization code with PKCE, rotating refresh tokens, expiring access tokens;

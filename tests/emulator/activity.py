@@ -4,9 +4,14 @@ Derived from the tickets the first time anything needs it (``Dataset`` builds it
 dataset that only serves ticket exports never pays for it. Each audit is stored once, as a tuple
 of pre-encoded JSON fragments, and rendered on demand in its three served shapes:
 
-- the audit of ``/tickets/{id}/audits`` (API-NOTES §5.1): ``events`` carrying ``type``;
-- the comment of ``/tickets/{id}/comments`` (§5.2): with its audit's ``via`` and ``metadata``;
-- the item of ``/incremental/ticket_events`` (§5.3): ``child_events`` carrying ``event_type``,
+- the audit of ``/tickets/{id}/audits``
+  (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_audits/): ``events``
+  carrying ``type``;
+- the comment of ``/tickets/{id}/comments``
+  (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/): with its
+  audit's ``via`` and ``metadata``;
+- the item of ``/incremental/ticket_events`` (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/#incremental-ticket-event-export):
+  ``child_events`` carrying ``event_type``,
   the field a Create/Change event set as a key of its own (not ``field_name``), ``via`` as the
   channel's name and, only with ``include=comment_events``, the comments.
 
@@ -95,7 +100,8 @@ class Audit(NamedTuple):
 
 _ts_of = attrgetter("ts")
 
-# The export names the channel instead of giving the via object (§5.3).
+# The export names the channel instead of giving the via object (the items of
+# tests/fixtures/ticket_events_export_pages.json: "via": "Web form", "Email").
 _VIA_NAMES = {"web": "Web form", "email": "Mail", "api": "API", "voice": "Voice"}
 _STATUS_PATHS = {
     "new": ("new",),
@@ -832,7 +838,7 @@ def _export_field_event(eid: int, event: tuple[Any, ...], tail: str, whole_tags:
     Sources: the field set is a key of the event itself, e.g. ``"status":"solved"``, with
     ``previous_value`` on a Change, in the example item of Zendesk's former docs kept as
     zenpy's ``specification/zendesk/ticket_event.json`` and in production readers of the
-    export (API-NOTES §5.3, corrected). Custom fields come as
+    export. Custom fields come as
     ``"custom_ticket_fields":{"<field id>": value}`` and tags as ``"tags"`` and/or
     ``"added_tags"``/``"removed_tags"`` (same sources); the reference page of the export
     (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/#incremental-ticket-event-export)
@@ -1063,7 +1069,7 @@ def _num(value: int | None) -> str:
 
 
 def _sid(value: int | None) -> str:
-    """Audits give ids as strings (API-NOTES §5.1)."""
+    """Audits give ids as strings, as recorded (tests/fixtures/ticket_audits.json)."""
     return "null" if value is None else f'"{value}"'
 
 

@@ -1,5 +1,8 @@
 """Ticket, user and organization fields and ticket forms: the account's static catalogue
-(API-NOTES §5.5, §5.6).
+(https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_fields/,
+https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_forms/,
+https://developer.zendesk.com/api-reference/ticketing/users/user_fields/,
+https://developer.zendesk.com/api-reference/ticketing/organizations/organization_fields/).
 
 The custom ticket fields are exactly the ones tickets carry in ``custom_fields``
 (``_TICKET_FIELDS``) plus a few types no ticket uses, and the forms include every
@@ -42,7 +45,7 @@ _LEGACY_ID = 32_000_000_001_012
 _OPTION_BASE = 32_000_000_002_000
 _EXTRA_FORM_IDS = (32_000_000_000_303, 32_000_000_000_304)
 
-# Recorded regexps of the number and date types (API-NOTES samples, ticket_field.json).
+# Recorded regexps of the number and date types (tests/fixtures/ticket_fields.json).
 _INTEGER_RE = "\\A[-+]?\\d+\\z"
 _DECIMAL_RE = "\\A[-+]?[0-9]*[.,]?[0-9]+\\z"
 _DATE_RE = "\\A([0-9]{4})-(1[0-2]|0[1-9])-(3[01]|[12][0-9]|0[1-9])\\z"

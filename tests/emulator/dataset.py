@@ -1,7 +1,11 @@
 """Deterministic Zendesk tickets, users and organizations, plus the mutations tests need.
 
-Shapes follow the recorded payloads summarised in API-NOTES §8; the templates are embedded here
-so the emulator runs from a fresh clone.
+Shapes follow recorded payloads (tests/fixtures/tickets.json, users.json, organizations.json and
+recorded_pages.json) and the object references
+(https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/,
+https://developer.zendesk.com/api-reference/ticketing/users/users/,
+https://developer.zendesk.com/api-reference/ticketing/organizations/organizations/); the
+templates are embedded here so the emulator runs from a fresh clone.
 
 Each object is stored once, as the compact JSON bytes that are served verbatim: a page is
 assembled by joining bytes, so an export benchmark measures the client and not ``json.dumps``.
@@ -40,7 +44,7 @@ SUPPORT_ADDRESS = "support@emulator.zendesk.test"
 # cursor`) and of the ticket events export: "Lists tickets by support type. Possible values are
 # "all", "agent", or "ai_agent". Defaults to "agent"" (Incremental Exports reference,
 # https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/,
-# query parameters of those endpoints; API-NOTES §0b). Nothing else documents it: search,
+# query parameters of those endpoints). Nothing else documents it: search,
 # per-ticket reads, side-loads and the metric events export serve every ticket.
 SUPPORT_TYPE_SCOPES = ("agent", "ai_agent", "all")
 DEFAULT_SUPPORT_TYPE_SCOPE = "agent"
@@ -51,7 +55,9 @@ ALL_SUPPORT_TYPES = "all"
 # served ticket is shaped like any other; only the export scope separates them.
 AI_AGENT_SHARE = 0.1
 
-# Items changed within the last minute are not exported yet (API-NOTES §4.2).
+# Items changed within the last minute are not exported yet: "the start_time ... can't be more
+# recent than one minute ago" (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/,
+# start_time parameter).
 VISIBILITY_DELAY = 60
 # Mutations land this far in the past: inside the visible range yet later than seed data.
 MUTATION_LAG = 90
@@ -706,7 +712,8 @@ class Dataset:
                 self._rewrite(record, lambda t: _delete_ticket(t, ts))
                 record.deleted = True
             for record in system:
-                # A system update moves only the export timestamp (API-NOTES §4.4 item 5).
+                # A system update moves only the export timestamp: generated_timestamp is "updated
+                # for all ticket updates, including system updates" (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/).
                 self._rewrite(record, lambda t: t.update(generated_timestamp=ts))
             for record in cut:
                 self._rewrite(
@@ -748,7 +755,8 @@ class Dataset:
             self._attach("organizations", orgs + new_orgs, ts)
             result["update_organizations"] = sorted(r.id for r in orgs)
             result["create_organizations"] = sorted(r.id for r in new_orgs)
-            # Deletions and system updates add no activity (API-NOTES §4.4, §4.6).
+            # Deletions and system updates add no activity: no audit is recorded for them
+            # (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_audits/).
             result.update({key: sorted(ids) for key, ids in added.items()})
 
         for kind in KINDS:
@@ -986,7 +994,8 @@ class Dataset:
         description = self._desc_pool[int(rnd() * len(self._desc_pool))]
         subject = _ESCAPE(subject)
         if status == "deleted":
-            subject, description = '"SCRUBBED"', '"X"'  # scrubbed, API-NOTES §4.6
+            # Scrubbed as recorded (tests/fixtures/tickets.json, a deleted ticket of the export).
+            subject, description = '"SCRUBBED"', '"X"'
         assignee = None if status == "new" or rnd() < 0.15 else agent
         submitter = requester if rnd() < 0.8 or agent is None else agent
         group = _GROUP_IDS[int(rnd() * len(_GROUP_IDS))] if assignee is not None else None
@@ -1185,7 +1194,8 @@ def _js(value: str | None) -> str:
 
 
 def _delete_ticket(ticket: Json, ts: int) -> None:
-    """Deleted tickets stay in the export with status "deleted" and scrubbed text (§4.6)."""
+    """Deleted tickets stay in the export with status "deleted" and scrubbed text, as recorded
+    (tests/fixtures/tickets.json)."""
     ticket["status"] = "deleted"
     ticket["subject"] = "SCRUBBED"
     ticket["raw_subject"] = "SCRUBBED"

@@ -1,8 +1,11 @@
 """Page selection for Zendesk's two incremental export styles.
 
-Kept free of HTTP and of the dataset so the paging rules (API-NOTES §4.3-§4.5) can be unit
-tested on plain lists. Both selectors take a list that is already sorted in the export's order
-and a visibility ``cutoff`` (the one-minute rule: items with ``ts > cutoff`` do not exist yet).
+Kept free of HTTP and of the dataset so the paging rules can be unit tested on plain lists. The
+rules: https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api
+(time-based and cursor-based exports) and the recorded pages of tests/fixtures/recorded_pages.json
+(zenpy's cassettes of live accounts). Both selectors take a list that is already sorted in the
+export's order and a visibility ``cutoff`` (the one-minute rule: items with ``ts > cutoff`` do
+not exist yet).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ MAX_PER_PAGE = 1000
 # Larger than any int64 id, so ``(cutoff, _MAX_ID)`` sorts after every item of the cutoff second.
 _MAX_ID = 1 << 63
 
-# Recorded cursors decode to "<ts>.0||<id>|" (API-NOTES §4.3). The fractional part is accepted
+# Recorded cursors decode to "<ts>.0||<id>|" (tests/fixtures/recorded_pages.json,
+# tickets_cursor_full_page and users_cursor_full_page). The fractional part is accepted
 # but ignored because the emulator's timestamps are whole seconds.
 _CURSOR_RE = re.compile(r"(\d+)(?:\.\d+)?\|\|(\d+)\|")
 
@@ -129,7 +133,8 @@ def select_time_page(
 ) -> TimePage[T]:
     """Select a time-based page from ``records`` sorted by timestamp (ties in any fixed order).
 
-    Rules as recorded (API-NOTES §4.4):
+    Rules as recorded (tests/fixtures/recorded_pages.json: tickets_time_full_page,
+    tickets_time_last_page, tickets_time_same_second) and documented (https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api#time-based-incremental-exports):
     - the first ``per_page`` items with ``ts >= start_time``;
     - if that reaches the end of the visible data: ``end_of_stream`` and ``end_time`` = last ts;
     - else if they all share one second: the whole second is returned and ``end_time = ts + 1``,
@@ -137,8 +142,9 @@ def select_time_page(
     - else ``end_time`` = ts of the last item, so the boundary second is only partly included
       and comes back in full on the next page (the documented boundary duplicates).
     ``stuck`` reproduces the reported failure where ``end_time`` never advances.
-    ``capped`` is the other reading of API-NOTES §4.4 rule 4 (PostHog#59215: more than a page
-    of items in one second loops forever): the same-second expansion is capped at
+    ``capped`` is what a user reports instead of the recorded expansion
+    (https://github.com/PostHog/posthog/issues/59215: more than a page of items in one second
+    loops forever): the same-second expansion is capped at
     ``per_page``, so a page of one crowded second ends with ``end_time`` at that second and
     the next request gets the same page again.
     """

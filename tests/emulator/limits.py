@@ -1,4 +1,6 @@
-"""Rate-limit windows and the headers Zendesk advertises (API-NOTES §6, §4.7).
+"""Rate-limit windows and the headers Zendesk advertises
+(https://developer.zendesk.com/api-reference/introduction/rate-limits/; the export budget of 10
+a minute: https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/#rate-limits).
 
 One fixed window of ``time_scale`` real seconds stands for Zendesk's one-minute window, so tests
 can exercise throttling in a few seconds while every header and ``Retry-After`` value stays in

@@ -1,6 +1,8 @@
 """Pagination of Zendesk's list endpoints: cursor pagination (CBP) and legacy offset pages.
 
-Rules as recorded (API-NOTES §3.1, §3.2): ``page[size]`` switches an endpoint to CBP (at most
+Rules as documented (https://developer.zendesk.com/api-reference/introduction/pagination/) and
+recorded (tests/fixtures/recorded_pages.json: organizations_offset_page, organizations_cbp_page,
+groups_cbp_last_page, tags_offset_single_page): ``page[size]`` switches an endpoint to CBP (at most
 100 per page) and ``page[after]``/``page[before]`` continue it; the envelope is
 ``{items, meta:{has_more, after_cursor, before_cursor}, links:{prev, next}}`` and, as recorded,
 the last page still carries ``after_cursor`` and ``links.next``. Without ``page[size]`` the
@@ -59,7 +61,9 @@ class PaginationError(ValueError):
 
 
 def invalid_parameter(name: str) -> PaginationError:
-    """The documented bad-cursor error (§3.2); assumed for other bad paging values too."""
+    """The documented bad-cursor error (the 400 of Zendesk's OpenAPI example for a bad
+    ``page[after]``, https://developer.zendesk.com/api-reference/introduction/pagination/);
+    assumed for other bad paging values too."""
     return PaginationError(
         {"errors": [{"code": "InvalidPaginationParameter", "title": f"{name} is not valid"}]}
     )

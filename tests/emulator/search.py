@@ -1,6 +1,8 @@
 """Zendesk search over the emulator's dataset: ``/search``, ``/search/export``, ``/search/count``.
 
-A small but real subset of Zendesk's search syntax (API-NOTES §5.7), enough for tests to
+A small but real subset of Zendesk's search syntax
+(https://developer.zendesk.com/api-reference/ticketing/ticket-management/search/,
+https://support.zendesk.com/hc/en-us/articles/4408886879258), enough for tests to
 compute the same answer independently:
 
 - terms are separated by spaces; ``"quoted phrases"`` stay one term; ``-term`` negates;

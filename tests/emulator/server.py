@@ -1,6 +1,7 @@
 """The HTTP side of the emulator: routing, auth, error bodies, faults and admin endpoints.
 
-Everything answered under ``/api/v2`` imitates Zendesk (API-NOTES §2-§7); everything under
+Everything answered under ``/api/v2`` imitates Zendesk (each handler cites its page of
+https://developer.zendesk.com/api-reference/ or a recorded response); everything under
 ``/__emulator`` is test control and needs no auth. Incremental exports draw on both the account
 and the export rate-limit buckets, every other endpoint on the account bucket only. Responses
 are written in one ``sendall`` with TCP_NODELAY so keep-alive clients never wait on
@@ -67,7 +68,9 @@ JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
 
-# (kind, style) per canonical path; ".json" is optional on the wire (API-NOTES §1).
+# (kind, style) per canonical path; ".json" is optional on the wire: the reference pages give the
+# paths without it, their curl examples with it (e.g.
+# https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/).
 ROUTES = {
     "/api/v2/incremental/tickets/cursor": ("tickets", "cursor"),
     "/api/v2/incremental/users/cursor": ("users", "cursor"),
@@ -137,8 +140,8 @@ _RECORD_NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
 # Assumption: Zendesk's body for an undecodable incremental cursor is not recorded; this
 # mirrors the InvalidValue style the incremental endpoints use for bad start_time values.
 _BAD_CURSOR = {"error": "InvalidCursor", "description": "Invalid cursor"}
-# Cursor pages of the metric events export hold at most 100 (API-NOTES §5.4, OAS
-# ListTicketMetricEvents).
+# Cursor pages of the metric events export hold at most 100
+# (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/).
 METRIC_EVENTS_MAX_PAGE_SIZE = 100
 # The exports documented to take support_type_scope (dataset.SUPPORT_TYPE_SCOPES); the others
 # serve every ticket's data whatever is asked.
@@ -571,7 +574,8 @@ class Emulator:
         raise LookupError("the dataset has no admin user")
 
     def _authenticate(self, header: str | None) -> Response | None:
-        """None when the credentials are good, else the 401 Zendesk sends (API-NOTES §2).
+        """None when the credentials are good, else the 401 Zendesk sends
+        (https://developer.zendesk.com/api-reference/introduction/security-and-auth/).
 
         A deactivated API token and refused password access get the same body as a wrong
         credential: Zendesk documents no other answer for them (assumption; the migration guide
@@ -609,7 +613,8 @@ class Emulator:
     def _start_time(
         self, query: Mapping[str, str], now: int, headers: list[tuple[str, str]]
     ) -> int | Response:
-        """Validate ``start_time`` the way the incremental endpoints do (API-NOTES §4.2)."""
+        """Validate ``start_time`` the way the incremental endpoints do (its parameter in
+        https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/)."""
         raw = query.get("start_time")
         if raw is None:
             return _invalid("start_time is required", headers=headers)
@@ -690,7 +695,8 @@ class Emulator:
         if kind == "tickets" and "exclude_deleted" in query:
             params["exclude_deleted"] = query["exclude_deleted"]
         if kind in _SCOPED_KINDS and "support_type_scope" in query:
-            # Assumption: echoed like per_page (recorded in after_url, API-NOTES §4.3); no
+            # Assumption: echoed like per_page (recorded in after_url: tests/fixtures/
+            # recorded_pages.json, tickets_cursor_per_page_1); no
             # recorded after_url shows support_type_scope. The cursor itself is only a position,
             # so a follow-up without the parameter is read with the default scope.
             params["support_type_scope"] = scope
@@ -744,7 +750,8 @@ class Emulator:
             params["support_type_scope"] = scope
         if (kind in ACTIVITY_KINDS or sideloads is not None) and "include" in query:
             params["include"] = query["include"]
-        # next_page is never null, not even at end_of_stream (API-NOTES §4.3).
+        # next_page is never null, not even at end_of_stream (recorded: tests/fixtures/
+        # recorded_pages.json, tickets_time_last_page).
         next_page = f"{self.url}{canonical}.json?{urlencode(sorted(params.items()))}"
         count, eos, end_time = len(page.items), page.end_of_stream, page.end_time
         if kind == "users":
@@ -785,8 +792,8 @@ class Emulator:
         ``start_time``, then ``page[after]``, in the ``meta``/``links`` envelope of cursor
         pages. Zendesk documents both ways for this export: "If the results are not paginated,
         events will be returned as a time-based incremental export"
-        (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/,
-        API-NOTES §5.4). The cursor itself is not recorded: here it is an opaque position."""
+        (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/).
+        The cursor itself is not recorded: here it is an opaque position."""
         try:
             size = int(query["page[size]"])
         except ValueError:
@@ -825,7 +832,8 @@ class Emulator:
         """Ticket forms in one page; ticket, user and organization fields in one page, or by
         id with ``page[size]``."""
         if kind == "ticket_forms":
-            # Not paginated (API-NOTES §5.6); the active/end_user_visible filters are ignored.
+            # Not paginated (https://developer.zendesk.com/api-reference/ticketing/tickets/
+            # ticket_forms/, List Ticket Forms); the active/end_user_visible filters are ignored.
             body = single_page(kind, [encode(f) for f in self.dataset.ticket_forms()])
         elif "page[size]" in query:
             fields = sorted(self.field_definitions(kind), key=lambda f: f["id"])
