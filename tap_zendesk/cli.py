@@ -20,8 +20,8 @@ from singer_sdk.singerlib.catalog import MetadataMapping
 from typing_extensions import override
 
 from tap_zendesk.api.errors import ZendeskError
+from tap_zendesk.config.settings import Settings
 from tap_zendesk.sdk_private import SdkTap
-from tap_zendesk.settings import Settings
 from tap_zendesk.state import state_problems
 from tap_zendesk.streams import stream_classes
 

@@ -28,11 +28,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import click
 import requests
 
-from tap_zendesk.address import base_url_of, tls_verify
 from tap_zendesk.api.errors import ZendeskError
 from tap_zendesk.api.oauth import GrantRefused, origin_of, post_grant, renewal_margin
 from tap_zendesk.api.token_store import TokenStore, default_token_store
-from tap_zendesk.options import DEFAULTS
+from tap_zendesk.config.address import base_url_of, tls_verify
+from tap_zendesk.config.options import DEFAULTS
 
 DEFAULT_PORT = 47219
 _PAGE = (

@@ -18,7 +18,7 @@ import time
 import typing as t
 import weakref
 
-from tap_zendesk.options import DEFAULTS
+from tap_zendesk.config.options import DEFAULTS
 
 if t.TYPE_CHECKING:
     from tap_zendesk.api.ratelimit import RateGovernor

@@ -15,11 +15,11 @@ from tap_zendesk.api.oauth import OAuthTokens
 from tap_zendesk.api.ratelimit import ACCOUNT, EXPORT, SEARCH, RateGovernor
 from tap_zendesk.api.requester import Requester
 from tap_zendesk.cli import GuardedTap
+from tap_zendesk.config.options import config_jsonschema as options_jsonschema
+from tap_zendesk.config.settings import Settings
 from tap_zendesk.login import describe_user
-from tap_zendesk.options import config_jsonschema as options_jsonschema
 from tap_zendesk.output import BufferedWriter
 from tap_zendesk.report import RunReport
-from tap_zendesk.settings import Settings
 from tap_zendesk.streams import stream_classes
 from tap_zendesk.streams.base import ZendeskStream
 from tap_zendesk.streams.incremental import IncrementalExportStream
@@ -116,7 +116,7 @@ class TapZendesk(GuardedTap):
         """Every stream this tap offers."""
         return [stream_class(tap=self) for stream_class in stream_classes(self.config)]
 
-    # True during a whole sync, when reading lists ahead of their turn pays (prefetch.py);
+    # True during a whole sync, when reading lists ahead of their turn pays (streams/lists.py);
     # not when one stream is read alone.
     syncing_all = False
 
@@ -135,7 +135,7 @@ class TapZendesk(GuardedTap):
 
         The SDK orders them by name. The exports bind a sync's time (their budget is the
         account's 10 requests a minute); while they wait for it, the account lists are read in
-        the background (prefetch.py), so the lists cost nothing after them. By name, most lists
+        the background (streams/lists.py), so the lists cost nothing after them. By name, most lists
         would come before the first export, and their time would add to the exports'.
         """
         order = {cls.name: index for index, cls in enumerate(stream_classes(self.config))}

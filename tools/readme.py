@@ -1,6 +1,6 @@
 """`python -m tools.readme`: write `tap-zendesk --about --format=markdown`'s settings table
 into README.md, between the markers below, and the tap's settings made from
-tap_zendesk/options.py into meltano.yml, between its `# settings:start`/`# settings:end`
+tap_zendesk/config/options.py into meltano.yml, between its `# settings:start`/`# settings:end`
 comments (nothing else in meltano.yml is touched). tests/integration/test_about.py fails
 while either differs.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from tap_zendesk.meltano_yml import meltano_settings
+from tap_zendesk.config.meltano_yml import meltano_settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"

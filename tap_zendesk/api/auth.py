@@ -11,7 +11,7 @@ import typing as t
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from tap_zendesk.settings import Settings
+from tap_zendesk.config.settings import Settings
 
 
 class BearerAuth(AuthBase):

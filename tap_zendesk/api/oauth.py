@@ -30,10 +30,10 @@ import requests
 from tap_zendesk.api.auth import BearerAuth
 from tap_zendesk.api.errors import AuthenticationFailed, zendesk_error_text
 from tap_zendesk.api.token_store import LOGIN_HINT, TokenStore, token_store
-from tap_zendesk.settings import tls_verify
+from tap_zendesk.config.settings import tls_verify
 
 if t.TYPE_CHECKING:
-    from tap_zendesk.settings import OAuthClient, OAuthRefresh, Settings
+    from tap_zendesk.config.settings import OAuthClient, OAuthRefresh, Settings
 
 # Renew this long before expiry: a third of the token's lifetime, at most five minutes
 # (Zendesk's shortest access-token lifetime is five minutes, its default thirty).

@@ -32,14 +32,14 @@ from tap_zendesk import __version__
 from tap_zendesk.api.auth import authenticator_for
 from tap_zendesk.api.errors import AuthenticationFailed, RateLimited, TransientError, ZendeskError
 from tap_zendesk.api.statuses import check_status
-from tap_zendesk.settings import MAX_PARALLEL_REQUESTS, tls_verify
+from tap_zendesk.config.settings import MAX_PARALLEL_REQUESTS, tls_verify
 
 if t.TYPE_CHECKING:
     import logging
 
     from tap_zendesk.api.oauth import OAuthTokens
     from tap_zendesk.api.ratelimit import RateGovernor
-    from tap_zendesk.settings import Settings
+    from tap_zendesk.config.settings import Settings
 
 # 429s are Zendesk pacing us, not failing: keep waiting this long in total per request.
 MAX_RATE_LIMIT_WAIT_SECONDS = 3600.0

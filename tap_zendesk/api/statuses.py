@@ -26,7 +26,7 @@ from tap_zendesk.api.ratelimit import endpoint_limits
 if t.TYPE_CHECKING:
     import requests
 
-    from tap_zendesk.settings import Settings
+    from tap_zendesk.config.settings import Settings
 
 FALLBACK_RETRY_AFTER_SECONDS = 60.0
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from tap_zendesk.api.errors import AuthenticationFailed
 
 if t.TYPE_CHECKING:
-    from tap_zendesk.settings import Settings
+    from tap_zendesk.config.settings import Settings
 
 LOGIN_HINT = "tap-zendesk auth login --config <your config file>"
 

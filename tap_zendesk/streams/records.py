@@ -22,8 +22,8 @@ if t.TYPE_CHECKING:
 
     from tap_zendesk.api.pagination import Record
     from tap_zendesk.api.requester import Requester
+    from tap_zendesk.config.settings import Settings
     from tap_zendesk.report import RunReport, StreamTally
-    from tap_zendesk.settings import Settings
     from tap_zendesk.streams.lists import ListReads
 
 

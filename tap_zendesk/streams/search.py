@@ -40,8 +40,8 @@ from typing_extensions import override
 
 from tap_zendesk.api.errors import ClientError, UnexpectedResponse, ZendeskError
 from tap_zendesk.api.pagination import CursorPages, OffsetPages, Paginator, Record
+from tap_zendesk.config.settings import SearchQuery, search_queries
 from tap_zendesk.schemas import ConfiguredSchema
-from tap_zendesk.settings import SearchQuery, search_queries
 from tap_zendesk.streams.base import ZendeskStream
 from tap_zendesk.streams.search_plan import SEARCH_SCHEMAS, SearchPlan
 

@@ -13,8 +13,8 @@ import typing as t
 from singer_sdk.schema.source import SchemaSource
 from typing_extensions import override
 
+from tap_zendesk.config.settings import PER_TICKET_SIDELOADS
 from tap_zendesk.schemas import SCHEMAS
-from tap_zendesk.settings import PER_TICKET_SIDELOADS
 
 # The result types a search stream extracts, each with the stream whose schema it has.
 RESULT_SCHEMAS = {"ticket": "tickets", "user": "users", "organization": "organizations"}

@@ -12,8 +12,8 @@ from functools import cached_property
 
 from typing_extensions import override
 
+from tap_zendesk.config.settings import OBJECT_SIDELOADS, PER_TICKET_SIDELOADS
 from tap_zendesk.custom_fields import TICKET_FIELDS, TypedCustomFields
-from tap_zendesk.settings import OBJECT_SIDELOADS, PER_TICKET_SIDELOADS
 from tap_zendesk.streams.base import ZendeskStream
 from tap_zendesk.streams.incremental import IncrementalExportStream
 

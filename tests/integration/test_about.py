@@ -1,5 +1,5 @@
 """The README's settings table is the tap's own: `tap-zendesk --about --format=markdown`, and
-meltano.yml's tap-zendesk settings are the ones made from tap_zendesk/options.py.
+meltano.yml's tap-zendesk settings are the ones made from tap_zendesk/config/options.py.
 
 A setting added, renamed or redescribed in options.py without regenerating both fails here.
 """

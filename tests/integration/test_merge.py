@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_zendesk.settings import PREMADE_QUERIES, TICKET_SIDELOADS
+from tap_zendesk.config.settings import PREMADE_QUERIES, TICKET_SIDELOADS
 from tap_zendesk.tap import TapZendesk
 from tests.support.tap import catalog_for, config_for, write_json
 from tests.support.targets import duckdb_query, installed, pipe

@@ -1,4 +1,4 @@
-"""Account lists are read while the exports wait for their budget (tap_zendesk/prefetch.py).
+"""Account lists are read while the exports wait for their budget (tap_zendesk/streams/lists.py).
 
 The exports' budget (10 requests a minute) bounds a sync; the lists draw on the account's
 budget. Their first pages are read in the background during the export waits and taken from

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
+from tap_zendesk.config.settings import PER_TICKET_SIDELOADS
 from tap_zendesk.schemas import SCHEMAS
-from tap_zendesk.settings import PER_TICKET_SIDELOADS
 from tap_zendesk.tap import TapZendesk
 from tests.support.schemas import format_checker
 from tests.support.tap import catalog_for, config_for

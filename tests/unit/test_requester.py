@@ -25,7 +25,7 @@ from tap_zendesk.api.errors import (
 )
 from tap_zendesk.api.ratelimit import ACCOUNT, EXPORT, SEARCH, RateGovernor
 from tap_zendesk.api.requester import Asker, Requester
-from tap_zendesk.settings import Settings
+from tap_zendesk.config.settings import Settings
 
 API = "https://acme.zendesk.com/api/v2"
 TOKEN = "s3cret-api-token"

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_zendesk.settings import Settings
+from tap_zendesk.config.settings import Settings
 
 GOOD = {"url": "acme", "email": "admin@acme.com", "api_token": "tok", "start_date": "2024-01-01"}
 

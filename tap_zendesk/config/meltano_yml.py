@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_zendesk.options import OPTION
+from tap_zendesk.config.options import OPTION
 
 # The Meltano kind of each JSON type that Meltano passes to the tap unchanged. Numbers are
 # `integer`, not `decimal`: Meltano 4.4 turns a decimal set from the environment or `meltano

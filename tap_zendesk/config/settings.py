@@ -17,19 +17,19 @@ import typing as t
 import pendulum
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_zendesk.address import base_url_of, ca_bundle_of
-from tap_zendesk.address import tls_verify as tls_verify
-from tap_zendesk.credentials import (
+from tap_zendesk.config.address import base_url_of, ca_bundle_of
+from tap_zendesk.config.address import tls_verify as tls_verify
+from tap_zendesk.config.credentials import (
     OAuthClient,
     OAuthRefresh,
     credential_of,
     oauth_client_of,
     oauth_refresh_of,
 )
-from tap_zendesk.options import DEFAULTS, OPTION, PREMADE_QUERIES, TICKET_SIDELOADS
-from tap_zendesk.options import MAX_PARALLEL_REQUESTS as MAX_PARALLEL_REQUESTS
-from tap_zendesk.options import OBJECT_SIDELOADS as OBJECT_SIDELOADS
-from tap_zendesk.options import PER_TICKET_SIDELOADS as PER_TICKET_SIDELOADS
+from tap_zendesk.config.options import DEFAULTS, OPTION, PREMADE_QUERIES, TICKET_SIDELOADS
+from tap_zendesk.config.options import MAX_PARALLEL_REQUESTS as MAX_PARALLEL_REQUESTS
+from tap_zendesk.config.options import OBJECT_SIDELOADS as OBJECT_SIDELOADS
+from tap_zendesk.config.options import PER_TICKET_SIDELOADS as PER_TICKET_SIDELOADS
 
 # The `x as x` imports above are re-exports: the streams and the API client import them from
 # here, as they did before the names moved to address.py and options.py.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from tap_zendesk.options import DEFAULTS
+from tap_zendesk.config.options import DEFAULTS
 
 # The config field holding each auth_method's secret.
 CREDENTIAL_FIELD = {
