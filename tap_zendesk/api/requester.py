@@ -135,12 +135,7 @@ class Requester:
                 return body
             except requests.exceptions.SSLError as exc:
                 # Not transient: an untrusted certificate stays untrusted on every retry.
-                msg = (
-                    f"{asker.name}: the TLS certificate of {urlsplit(self.settings.api_url).netloc}"
-                    f" is not trusted ({_ssl_reason(exc)}); behind a TLS-inspecting proxy, set "
-                    "ca_bundle (or REQUESTS_CA_BUNDLE) to the file of its CA certificate"
-                )
-                raise ZendeskError(msg) from exc
+                raise ZendeskError(self._untrusted(exc, asker)) from exc
             except _TRANSIENT as exc:
                 if once:
                     raise
@@ -267,16 +262,16 @@ class Requester:
         if failures > retries and (not outage or failing_for >= limit):
             if outage:
                 msg = (
-                    f"{asker.name}: Zendesk kept failing on {path} for {failing_for / 60:.1f} "
-                    f"minutes ({reason}), past outage_limit_seconds ({limit:g}); run again "
-                    "later: the run resumes from its last STATE"
+                    f"Zendesk kept failing on {path} for {failing_for / 60:.1f} minutes "
+                    f"({reason}), past outage_limit_seconds ({limit:g}); run again later: the "
+                    "run resumes from its last STATE"
                 )
             else:
                 msg = (
-                    f"{asker.name}: {path} still failing after {failures} attempts ({reason}); "
-                    "check Zendesk's status or raise max_retries"
+                    f"{path} still failing after {failures} attempts ({reason}); check "
+                    "Zendesk's status or raise max_retries"
                 )
-            raise ZendeskError(msg) from exc
+            raise ZendeskError(f"{asker.name}: {msg}") from exc
         asked = exc.wait if isinstance(exc, TransientError) else None
         if asked is not None:
             delay = min(asked, MAX_SERVER_RETRY_AFTER_SECONDS)
@@ -296,6 +291,14 @@ class Requester:
             " as Zendesk asked (Retry-After)" if asked is not None else "",
         )
         return delay
+
+    def _untrusted(self, exc: requests.exceptions.SSLError, asker: Asker) -> str:
+        host = urlsplit(self.settings.api_url).netloc
+        return (
+            f"{asker.name}: the TLS certificate of {host} is not trusted ({_ssl_reason(exc)}); "
+            "behind a TLS-inspecting proxy, set ca_bundle (or REQUESTS_CA_BUNDLE) to the file "
+            "of its CA certificate"
+        )
 
 
 def _session(settings: Settings) -> requests.Session:
