@@ -20,7 +20,7 @@ from singer_sdk.singerlib import RecordMessage, SchemaMessage, StateMessage
 
 import tap_zendesk
 from tap_zendesk.tap import TapZendesk
-from tests.conftest import MOCKED_ACCOUNT
+from tests.support.recorded import MOCKED_ACCOUNT
 
 PACKAGE = Path(tap_zendesk.__file__).parent
 SDK_PRIVATE = PACKAGE / "sdk_private.py"
