@@ -20,7 +20,6 @@ from singer_sdk.singerlib.catalog import MetadataMapping
 from typing_extensions import override
 
 from tap_zendesk.api.errors import ZendeskError
-from tap_zendesk.config.settings import Settings
 from tap_zendesk.sdk_private import SdkTap
 from tap_zendesk.state import state_problems
 from tap_zendesk.streams import stream_classes
@@ -36,11 +35,6 @@ class GuardedTap(SdkTap):
 
     # The run's progress lines and summary (TapZendesk.report).
     report: RunReport
-
-    @override
-    def check_config(self) -> None:
-        """Our own checks come first: they name the field and say what to put there."""
-        Settings.from_config(self.config)
 
     @classmethod
     @override

@@ -44,8 +44,14 @@ class TapZendesk(GuardedTap):
 
     @cached_property
     def settings(self) -> Settings:
-        """The validated config, built once per run."""
+        """The validated config, built once per run (by `check_config`)."""
         return Settings.from_config(self.config)
+
+    @override
+    def check_config(self) -> None:
+        """Build the settings before the SDK checks the config: their errors name the setting
+        and say what to put there."""
+        self.settings  # noqa: B018 (building them is the check)
 
     @cached_property
     def report(self) -> RunReport:
