@@ -16,6 +16,7 @@ page read a little earlier is as good as one read later in the same run.
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 import typing as t
 
@@ -24,7 +25,8 @@ if t.TYPE_CHECKING:
 
 # Pages kept per stream: enough for the lists of most accounts, bounded for the largest.
 MAX_PAGES_PER_STREAM = 20
-Page = tuple[dict[str, t.Any], t.Any]
+# A page read ahead: the query that asked for it, and its JSON.
+KeptPage = tuple[dict[str, t.Any], t.Any]
 
 
 class ListStream(t.Protocol):
@@ -43,6 +45,12 @@ class ListStream(t.Protocol):
         """One page through the run's request engine."""
         ...
 
+    def walk(
+        self, paginator: Paginator, fetch: t.Callable[[Paginator], t.Any], where: str
+    ) -> t.Iterator[t.Any]:
+        """The pages `paginator` asks for, each with its `params` and `body` (base.py)."""
+        ...
+
 
 class ListReads:
     """One per run: the list streams' pages, read ahead and shared."""
@@ -52,7 +60,7 @@ class ListReads:
         self._lock = threading.Lock()
         # Per stream: "running", "done" or "claimed" (its own read started first).
         self._status: dict[str, str] = {}
-        self._pages: dict[str, list[Page]] = {}
+        self._pages: dict[str, list[KeptPage]] = {}
         self._done = {stream.name: threading.Event() for stream in self.streams}
         self._thread: threading.Thread | None = None
         # Endpoints read by several selected streams (the ticket forms and their conditions).
@@ -116,13 +124,10 @@ class ListReads:
                 self._status[stream.name] = "done"
             self._done[stream.name].set()
 
-    def _read_ahead(self, stream: ListStream) -> list[Page]:
-        paginator = stream.new_paginator(None)
-        pages: list[Page] = []
-        while not paginator.finished and len(pages) < MAX_PAGES_PER_STREAM:
-            params = paginator.params()
-            body = self._read_page(stream, params, once=True)
-            paginator.records(body)  # a paginator reads its position from the records too
-            paginator.advance(body)
-            pages.append((params, body))
-        return pages
+    def _read_ahead(self, stream: ListStream) -> list[KeptPage]:
+        pages = stream.walk(
+            stream.new_paginator(None),
+            lambda paginator: self._read_page(stream, paginator.params(), once=True),
+            stream.path,
+        )
+        return [(page.params, page.body) for page in itertools.islice(pages, MAX_PAGES_PER_STREAM)]
